@@ -1,0 +1,134 @@
+//! Configuration: every setting is an environment variable and a command-line flag.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Settings shared by every subcommand. Each flag's value name is its environment
+/// variable, so that an invalid value is reported under the name the user set.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// PostgreSQL server to use. Without it, a local cluster is kept in --data-dir.
+    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", global = true, hide_env_values = true,
+          value_parser = parse_database_url)]
+    pub database_url: Option<String>,
+
+    /// Directory of the embedded PostgreSQL cluster (used when DATABASE_URL is unset).
+    #[arg(
+        long,
+        env = "SIGNATORIES_DATA_DIR",
+        value_name = "SIGNATORIES_DATA_DIR",
+        global = true,
+        default_value = ".signatories/postgres"
+    )]
+    pub data_dir: PathBuf,
+
+    /// Address the HTTP server listens on.
+    #[arg(
+        long,
+        env = "SIGNATORIES_BIND",
+        value_name = "SIGNATORIES_BIND",
+        global = true,
+        default_value = "127.0.0.1:8080"
+    )]
+    pub bind: SocketAddr,
+
+    /// Log output: human-readable or one JSON object per line.
+    #[arg(
+        long,
+        env = "SIGNATORIES_LOG_FORMAT",
+        value_name = "SIGNATORIES_LOG_FORMAT",
+        global = true,
+        value_enum,
+        default_value = "pretty"
+    )]
+    pub log_format: LogFormat,
+
+    /// Log filter in tracing's EnvFilter syntax.
+    #[arg(
+        long = "log",
+        env = "RUST_LOG",
+        value_name = "RUST_LOG",
+        global = true,
+        default_value = "info"
+    )]
+    pub log_filter: String,
+
+    /// Maximum number of database connections.
+    #[arg(long, env = "SIGNATORIES_POOL_SIZE", value_name = "SIGNATORIES_POOL_SIZE", global = true, default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub pool_size: u32,
+
+    /// Seconds a request may take before it is answered 503.
+    #[arg(long, env = "SIGNATORIES_REQUEST_TIMEOUT", value_name = "SIGNATORIES_REQUEST_TIMEOUT", global = true, default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout: u64,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "SIGNATORIES_MAX_BODY_BYTES", value_name = "SIGNATORIES_MAX_BODY_BYTES", global = true, default_value_t = 1_048_576,
+          value_parser = clap::value_parser!(u64).range(1..=1_073_741_824))]
+    pub max_body_bytes: u64,
+
+    /// Origins allowed to read the API from a browser: `*` or a comma-separated list.
+    #[arg(
+        long,
+        env = "SIGNATORIES_CORS_ORIGINS",
+        value_name = "SIGNATORIES_CORS_ORIGINS",
+        global = true,
+        default_value = "*"
+    )]
+    pub cors_origins: String,
+
+    /// `Cache-Control: max-age` of public GET responses, in seconds.
+    #[arg(long, env = "SIGNATORIES_CACHE_MAX_AGE", value_name = "SIGNATORIES_CACHE_MAX_AGE", global = true, default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(0..=86_400))]
+    pub cache_max_age: u32,
+}
+
+/// Checked before anything connects, so that a typo never sends a lookup anywhere.
+fn parse_database_url(url: &str) -> Result<String, String> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err("expected a postgres:// or postgresql:// URL".to_owned());
+    }
+    url.parse::<sqlx::postgres::PgConnectOptions>()
+        .map_err(|err| err.to_string())?;
+    Ok(url.to_owned())
+}
+
+impl Config {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout)
+    }
+
+    /// The CORS origins, checked: `None` means any origin.
+    pub fn cors_origins(&self) -> anyhow::Result<Option<Vec<axum::http::HeaderValue>>> {
+        let value = self.cors_origins.trim();
+        if value == "*" {
+            return Ok(None);
+        }
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|origin| !origin.is_empty())
+            .map(|origin| {
+                let valid = (origin.starts_with("http://") || origin.starts_with("https://"))
+                    && !origin.ends_with('/');
+                if !valid {
+                    anyhow::bail!(
+                        "SIGNATORIES_CORS_ORIGINS: {origin:?} is not an origin like https://example.org (or use *)"
+                    );
+                }
+                Ok(axum::http::HeaderValue::from_str(origin)?)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map(Some)
+    }
+}

@@ -1,0 +1,65 @@
+//! Opening the database: an external server from `DATABASE_URL`, or the embedded cluster.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::config::Config;
+use crate::embedded::{Cluster, ClusterOptions};
+
+/// The migrations in `migrations/`, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+
+/// The database the embedded cluster serves.
+pub const EMBEDDED_DATABASE: &str = "signatories";
+
+/// An open database, and the embedded cluster behind it when there is one.
+pub struct Database {
+    pub pool: PgPool,
+    pub cluster: Option<Cluster>,
+}
+
+impl Database {
+    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        let (options, cluster) = match &config.database_url {
+            Some(url) => (
+                url.parse::<PgConnectOptions>().context("DATABASE_URL")?,
+                None,
+            ),
+            None => {
+                let options = ClusterOptions::new(&config.data_dir);
+                let cluster =
+                    tokio::task::spawn_blocking(move || Cluster::start(&options)).await??;
+                cluster.create_database(EMBEDDED_DATABASE, None).await?;
+                (cluster.connect_options(EMBEDDED_DATABASE), Some(cluster))
+            }
+        };
+        let pool = pool_options(config.pool_size)
+            .connect_with(options)
+            .await
+            .context("cannot connect to the database")?;
+        Ok(Self { pool, cluster })
+    }
+
+    /// Closes the pool, then stops the embedded cluster if this process started it.
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.pool.close().await;
+        if let Some(cluster) = self.cluster {
+            tokio::task::spawn_blocking(move || cluster.stop()).await??;
+        }
+        Ok(())
+    }
+}
+
+pub fn pool_options(size: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(size)
+        // A request waits this long for a connection before it is answered 503.
+        .acquire_timeout(Duration::from_secs(5))
+}
+
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(pool).await.context("applying migrations")
+}

@@ -1,0 +1,182 @@
+//! The HTTP layer: shared state, middleware, and one module per resource.
+
+mod health;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Method, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sqlx::PgPool;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::config::Config;
+use crate::error::{PROBLEM_JSON, Problem};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub settings: Arc<HttpSettings>,
+}
+
+/// The HTTP-facing part of the configuration.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    /// `None`: any origin may read.
+    pub cors_origins: Option<Vec<HeaderValue>>,
+    pub cache_max_age: u32,
+}
+
+impl HttpSettings {
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        Ok(Self {
+            request_timeout: config.request_timeout(),
+            max_body_bytes: usize::try_from(config.max_body_bytes)?,
+            cors_origins: config.cors_origins()?,
+            cache_max_age: config.cache_max_age,
+        })
+    }
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 1 << 20,
+            cors_origins: None,
+            cache_max_age: 60,
+        }
+    }
+}
+
+impl AppState {
+    pub fn new(db: PgPool, settings: HttpSettings) -> Self {
+        Self {
+            db,
+            settings: Arc::new(settings),
+        }
+    }
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let settings = state.settings.clone();
+    let cors = CorsLayer::new()
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .allow_headers([header::IF_NONE_MATCH, header::ACCEPT, header::CONTENT_TYPE])
+        .expose_headers([
+            header::ETAG,
+            header::LINK,
+            header::LOCATION,
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(Duration::from_secs(3600))
+        .allow_origin(match &settings.cors_origins {
+            None => AllowOrigin::any(),
+            Some(origins) => AllowOrigin::list(origins.clone()),
+        });
+
+    Router::new()
+        .merge(health::router())
+        .fallback(no_route)
+        .with_state(state)
+        .layer(DefaultBodyLimit::disable())
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(CatchPanicLayer::custom(panic_problem))
+                .layer(axum::middleware::map_response(problem_for_bare_errors))
+                .layer(cors)
+                .layer(CompressionLayer::new())
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    settings.request_timeout,
+                ))
+                .layer(RequestBodyLimitLayer::new(settings.max_body_bytes)),
+        )
+}
+
+/// Every log line of a request carries its method, path and request id.
+fn request_span(request: &Request<Body>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+    )
+}
+
+async fn no_route(method: Method, uri: axum::http::Uri) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        format!("There is no resource at {method} {}", uri.path()),
+    )
+}
+
+fn panic_problem(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "An internal error occurred; it has been logged.",
+    )
+    .into_response()
+}
+
+/// Errors produced by middleware and the router itself (405, 408, 413, 503 on
+/// timeout…) come without a body or as plain text; clients always get problem+json.
+async fn problem_for_bare_errors<B>(response: Response<B>) -> Response
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if status.as_u16() < 400 || is_problem {
+        return response.map(Body::new);
+    }
+    let detail = match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "This resource does not support that method; see the Allow header."
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => "The request body is larger than this server accepts.",
+        StatusCode::SERVICE_UNAVAILABLE => {
+            "The request took too long and was abandoned; try again."
+        }
+        _ => "The request could not be served.",
+    };
+    let (mut parts, _) = response.into_parts();
+    let problem = Problem::new(status, detail).into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    Response::from_parts(parts, problem.into_body())
+}

@@ -1,0 +1,13 @@
+//! Signatories: an open data REST API of joint statements between countries, the
+//! countries that signed or voted on them, and where each stands over time.
+//!
+//! The library builds the whole application ([`app`]) from an [`AppState`]; the
+//! binary only parses the command line, and tests run the same router in-process.
+
+pub mod config;
+pub mod db;
+pub mod embedded;
+pub mod error;
+pub mod http;
+
+pub use http::{AppState, HttpSettings, app};

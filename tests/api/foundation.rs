@@ -1,0 +1,296 @@
+//! The service foundation: health, readiness, request ids, problem+json, the embedded
+//! cluster's life cycle and configuration errors.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, StatusCode};
+use signatories::HttpSettings;
+use signatories::embedded::{Cluster, ClusterOptions};
+use sqlx::{Connection, PgConnection};
+
+use crate::helpers::{TestApp, throwaway_cluster};
+
+#[tokio::test]
+async fn health_and_readiness_answer_on_a_live_database() {
+    let app = TestApp::spawn().await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.json()["status"], "ok");
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::OK);
+    assert_eq!(ready.json()["status"], "ready");
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_generated() {
+    let app = TestApp::spawn().await;
+    let echoed = app
+        .get_with("/healthz", &[("x-request-id", "dashboard-42")])
+        .await;
+    assert_eq!(echoed.header("x-request-id"), Some("dashboard-42"));
+    let generated = app.get("/healthz").await;
+    let id = generated
+        .header("x-request-id")
+        .expect("a generated request id");
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    assert_ne!(app.get("/healthz").await.header("x-request-id"), Some(id));
+}
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_methods_are_problems() {
+    let app = TestApp::spawn().await;
+    let missing = app
+        .get("/v1/nothing-here")
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    assert!(
+        missing["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/v1/nothing-here")
+    );
+
+    let wrong = app.send(Method::DELETE, "/healthz", Body::empty()).await;
+    wrong.problem(StatusCode::METHOD_NOT_ALLOWED);
+    assert!(wrong.header("allow").unwrap().contains("GET"));
+}
+
+#[tokio::test]
+async fn cors_lets_any_origin_read_by_default_and_only_listed_ones_when_configured() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .get_with("/healthz", &[("origin", "https://dashboard.example")])
+        .await;
+    assert_eq!(response.header("access-control-allow-origin"), Some("*"));
+
+    let settings = HttpSettings {
+        cors_origins: Some(vec!["https://newsroom.example".parse().unwrap()]),
+        ..HttpSettings::default()
+    };
+    let app = TestApp::with_settings(settings).await;
+    let allowed = app
+        .get_with("/healthz", &[("origin", "https://newsroom.example")])
+        .await;
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://newsroom.example")
+    );
+    let other = app
+        .get_with("/healthz", &[("origin", "https://elsewhere.example")])
+        .await;
+    assert_eq!(other.header("access-control-allow-origin"), None);
+}
+
+#[tokio::test]
+async fn responses_are_compressed_when_the_client_accepts_it() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .get_with(
+            "/nothing-here-but-a-long-enough-path",
+            &[("accept-encoding", "gzip")],
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
+    assert_eq!(response.header("content-encoding"), Some("gzip"));
+}
+
+/// Start, stop and start again one embedded cluster: readiness follows the database,
+/// data survives, and a stale `postmaster.pid` from a crash does not block a start.
+#[tokio::test]
+async fn embedded_cluster_restarts_with_its_data_and_readiness_follows_it() {
+    let dir = tempfile::Builder::new()
+        .prefix("signatories-restart-")
+        .tempdir()
+        .unwrap()
+        .keep();
+    let options = ClusterOptions::new(&dir);
+    let start = |options: ClusterOptions| async move {
+        tokio::task::spawn_blocking(move || Cluster::start(&options))
+            .await
+            .unwrap()
+            .unwrap()
+    };
+
+    let cluster = start(options.clone()).await;
+    cluster.create_database("kept", None).await.unwrap();
+    let connect = cluster.connect_options("kept");
+    let mut conn = PgConnection::connect_with(&connect).await.unwrap();
+    sqlx::raw_sql("create table marker (note text); insert into marker values ('still here')")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+
+    let pool = signatories::db::pool_options(2).connect_lazy_with(connect.clone());
+    let app = TestApp::on(pool, HttpSettings::default());
+    assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
+
+    tokio::task::spawn_blocking(move || cluster.stop())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!dir.join("postmaster.pid").exists(), "the server is down");
+    let started = std::time::Instant::now();
+    app.get("/readyz")
+        .await
+        .problem(StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "readiness must not hang"
+    );
+
+    // A crash leaves postmaster.pid behind, naming a pid that is now something else.
+    std::fs::write(
+        dir.join("postmaster.pid"),
+        format!("{}\n{}\n", std::process::id(), dir.display()),
+    )
+    .unwrap();
+    let mut options = throwaway_cluster(dir.clone());
+    options.settings.clear();
+    let cluster = start(options).await;
+    let mut conn = PgConnection::connect_with(&cluster.connect_options("kept"))
+        .await
+        .unwrap();
+    let note: String = sqlx::query_scalar("select note from marker")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(note, "still here");
+    conn.close().await.unwrap();
+    assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
+    drop(app);
+    tokio::task::spawn_blocking(move || cluster.stop())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!dir.exists(), "a throwaway cluster is deleted once stopped");
+}
+
+fn signatories_bin() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_signatories"));
+    command.env_remove("DATABASE_URL").env_remove("RUST_LOG");
+    command
+}
+
+#[test]
+fn invalid_configuration_stops_the_process_naming_the_variable() {
+    for (variable, value) in [
+        ("SIGNATORIES_BIND", "not-an-address"),
+        ("SIGNATORIES_LOG_FORMAT", "xml"),
+        ("SIGNATORIES_POOL_SIZE", "0"),
+        ("SIGNATORIES_REQUEST_TIMEOUT", "soon"),
+        ("SIGNATORIES_MAX_BODY_BYTES", "-1"),
+        ("SIGNATORIES_CORS_ORIGINS", "dashboard.example"),
+        ("SIGNATORIES_CACHE_MAX_AGE", "forever"),
+        ("RUST_LOG", "info,[[["),
+        ("DATABASE_URL", "mysql://nope"),
+    ] {
+        let output = signatories_bin()
+            .env(variable, value)
+            .env(
+                "SIGNATORIES_BIND",
+                if variable == "SIGNATORIES_BIND" {
+                    value
+                } else {
+                    "127.0.0.1:0"
+                },
+            )
+            .env("SIGNATORIES_DATA_DIR", "/nonexistent/never-created")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{variable}={value} must fail");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(variable), "{variable}={value}: {stderr}");
+    }
+}
+
+fn http_get(address: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    (status, response)
+}
+
+/// Runs the real binary on its embedded default until it logs that it serves, and
+/// returns the process and the address it listens on.
+fn start_service(data_dir: &std::path::Path) -> (std::process::Child, String) {
+    let mut child = signatories_bin()
+        .args(["serve"])
+        .env("SIGNATORIES_DATA_DIR", data_dir)
+        .env("SIGNATORIES_BIND", "127.0.0.1:0")
+        .env("SIGNATORIES_LOG_FORMAT", "json")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("the service logs before it exits")
+            .unwrap();
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if event["message"] == "serving" {
+            break event["address"].as_str().unwrap().to_owned();
+        }
+    };
+    // Keep draining the log so that the service never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, address)
+}
+
+fn terminate(mut child: std::process::Child) {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert!(child.wait().unwrap().success(), "a clean exit on SIGTERM");
+}
+
+#[test]
+fn the_binary_serves_on_its_embedded_default_stops_cleanly_and_keeps_its_data() {
+    let dir = tempfile::Builder::new()
+        .prefix("signatories-serve-")
+        .tempdir()
+        .unwrap();
+    // The cluster may run as the postgres user, which must reach its directory.
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let data_dir = dir.path().join("postgres");
+
+    let (service, address) = start_service(&data_dir);
+    let (status, _) = http_get(&address, "/healthz");
+    assert_eq!(status, 200);
+    let (status, _) = http_get(&address, "/readyz");
+    assert_eq!(status, 200);
+    terminate(service);
+    assert!(
+        !data_dir.join("postmaster.pid").exists(),
+        "PostgreSQL stopped with the service"
+    );
+
+    let (service, address) = start_service(&data_dir);
+    let (status, body) = http_get(&address, "/readyz");
+    assert_eq!(status, 200, "{body}");
+    terminate(service);
+    assert!(
+        data_dir.join("PG_VERSION").exists(),
+        "the same cluster was reused"
+    );
+}

@@ -1,0 +1,200 @@
+//! The test harness: a throwaway cluster per test binary, a migrated template
+//! database, and a fresh copy of it for every test.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use signatories::db::MIGRATOR;
+use signatories::embedded::{Cluster, ClusterOptions};
+use signatories::{AppState, HttpSettings};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+
+/// Where test databases are made: `DATABASE_URL`'s server if set, else a throwaway
+/// cluster that stops (and is deleted) when the test binary exits.
+struct Server {
+    admin: PgConnectOptions,
+    template: String,
+    _cluster: Option<Cluster>,
+}
+
+static SERVER: OnceCell<Server> = OnceCell::const_new();
+static NEXT_DATABASE: AtomicUsize = AtomicUsize::new(0);
+
+async fn server() -> &'static Server {
+    SERVER
+        .get_or_init(|| async {
+            let (admin, cluster) = match std::env::var("DATABASE_URL") {
+                Ok(url) => (url.parse::<PgConnectOptions>().expect("DATABASE_URL"), None),
+                Err(_) => {
+                    let cluster = tokio::task::spawn_blocking(|| {
+                        let dir = tempfile::Builder::new()
+                            .prefix("signatories-test-")
+                            .tempdir()
+                            .expect("a temp dir")
+                            .keep();
+                        Cluster::start(&throwaway_cluster(dir)).expect("a test cluster")
+                    })
+                    .await
+                    .unwrap();
+                    (cluster.connect_options("postgres"), Some(cluster))
+                }
+            };
+            let template = format!("signatories_template_{}", std::process::id());
+            create_database(&admin, &template, None).await;
+            let pool = PgPool::connect_with(admin.clone().database(&template))
+                .await
+                .unwrap();
+            MIGRATOR
+                .run(&pool)
+                .await
+                .expect("migrations apply to an empty database");
+            pool.close().await;
+            Server {
+                admin,
+                template,
+                _cluster: cluster,
+            }
+        })
+        .await
+}
+
+/// Durability is pointless for a cluster deleted after the run.
+pub fn throwaway_cluster(dir: std::path::PathBuf) -> ClusterOptions {
+    let mut options = ClusterOptions::new(dir);
+    options.settings = [
+        ("fsync", "off"),
+        ("synchronous_commit", "off"),
+        ("full_page_writes", "off"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .to_vec();
+    options.remove_on_stop = true;
+    options
+}
+
+async fn create_database(admin: &PgConnectOptions, name: &str, template: Option<&str>) {
+    let mut conn = PgConnection::connect_with(admin).await.unwrap();
+    let mut sql = format!("create database \"{name}\"");
+    if let Some(template) = template {
+        sql.push_str(&format!(" template \"{template}\""));
+    }
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+}
+
+/// A fresh, migrated and seeded database of this test's own.
+pub async fn fresh_database() -> PgPool {
+    let server = server().await;
+    let name = format!(
+        "test_{}_{}",
+        std::process::id(),
+        NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
+    );
+    create_database(&server.admin, &name, Some(&server.template)).await;
+    signatories::db::pool_options(4)
+        .connect_with(server.admin.clone().database(&name))
+        .await
+        .unwrap()
+}
+
+/// The application on a fresh database, called in-process.
+pub struct TestApp {
+    pub router: Router,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::with_settings(HttpSettings::default()).await
+    }
+
+    pub async fn with_settings(settings: HttpSettings) -> Self {
+        let db = fresh_database().await;
+        Self::on(db, settings)
+    }
+
+    pub fn on(db: PgPool, settings: HttpSettings) -> Self {
+        let router = signatories::app(AppState::new(db, settings));
+        Self { router }
+    }
+
+    pub async fn get(&self, uri: &str) -> TestResponse {
+        self.request(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn get_with(&self, uri: &str, headers: &[(&str, &str)]) -> TestResponse {
+        let mut request = Request::get(uri);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.request(request.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn send(&self, method: Method, uri: &str, body: Body) -> TestResponse {
+        self.request(
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(body)
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        TestResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|err| panic!("not JSON ({err}): {}", self.text()))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.to_vec()).expect("UTF-8 body")
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+
+    /// Asserts an RFC 9457 problem with this status and returns it.
+    #[track_caller]
+    pub fn problem(&self, status: StatusCode) -> Value {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert_eq!(
+            self.header(header::CONTENT_TYPE.as_str()),
+            Some("application/problem+json")
+        );
+        let problem = self.json();
+        assert_eq!(problem["status"], status.as_u16());
+        assert!(problem["title"].is_string() && problem["detail"].is_string());
+        problem
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests: one binary (so one throwaway PostgreSQL cluster), talking HTTP
+//! to the app in-process, each test on its own fresh database.
+
+mod foundation;
+mod helpers;
