@@ -1,5 +1,6 @@
 //! Integration tests: one binary (so one throwaway PostgreSQL cluster), talking HTTP
 //! to the app in-process, each test on its own fresh database.
 
+mod data_model;
 mod foundation;
 mod helpers;
