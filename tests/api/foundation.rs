@@ -294,3 +294,31 @@ fn the_binary_serves_on_its_embedded_default_stops_cleanly_and_keeps_its_data() 
         "the same cluster was reused"
     );
 }
+
+/// No Docker engine runs in CI, so the compose file is checked against the Compose
+/// Specification's own schema (tests/fixtures/compose-spec.json, from
+/// compose-spec/compose-spec at 00655e2).
+#[test]
+fn docker_compose_file_follows_the_compose_specification() {
+    let mut schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("tests/fixtures/compose-spec.json").unwrap())
+            .unwrap();
+    // The jsonschema crate knows draft 7 by its canonical http:// URI only.
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#".into();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let compose: serde_json::Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string("docker-compose.yml").unwrap()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&compose)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(
+        compose["services"]["api"]["depends_on"]["db"]["condition"], "service_healthy",
+        "the API waits for a healthy database"
+    );
+
+    let mut broken = compose.clone();
+    broken["services"]["api"]["ports"] = "8080".into();
+    assert!(!validator.is_valid(&broken), "the check can fail");
+}
