@@ -126,30 +126,36 @@ create trigger signature_touch before update on signature for each row execute f
 create index signature_country_idx on signature (country_code, statement_id);
 
 -- Dates of participation cannot precede the statement, and vote roles belong to votes.
+-- Checked once per statement over all its new rows (a transition table), so that a
+-- bulk import of millions of signatures costs one query, not one per row.
 create function signature_check_statement() returns trigger language plpgsql as $$
 declare
-    s statement%rowtype;
+    bad record;
 begin
-    select * into s from statement where id = new.statement_id;
-    if not found then
-        return new; -- the foreign key reports it
+    select n.country_code, n.role, n.joined_on, n.withdrawn_on, s.issued_on, s.kind,
+           case
+               when n.joined_on < s.issued_on then 'signature_joined_after_issued'
+               when n.withdrawn_on < s.issued_on then 'signature_withdrawn_after_issued'
+               else 'signature_role_fits_kind'
+           end as violated
+    into bad
+    from new_rows n
+    join statement s on s.id = n.statement_id
+    where n.joined_on < s.issued_on
+       or n.withdrawn_on < s.issued_on
+       or (n.role in ('vote_yes', 'vote_no', 'vote_abstain')) <> (s.kind in ('recorded_vote', 'resolution'))
+    limit 1;
+    if found then
+        raise exception 'the participation of % (role %, joined %, withdrawn %) does not fit the % of %',
+                bad.country_code, bad.role, bad.joined_on, bad.withdrawn_on, bad.kind, bad.issued_on
+            using errcode = '23514', constraint = bad.violated;
     end if;
-    if new.joined_on < s.issued_on then
-        raise exception 'joined_on % is before the statement date %', new.joined_on, s.issued_on
-            using errcode = '23514', constraint = 'signature_joined_after_issued';
-    end if;
-    if new.withdrawn_on < s.issued_on then
-        raise exception 'withdrawn_on % is before the statement date %', new.withdrawn_on, s.issued_on
-            using errcode = '23514', constraint = 'signature_withdrawn_after_issued';
-    end if;
-    if (new.role in ('vote_yes', 'vote_no', 'vote_abstain')) <> (s.kind in ('recorded_vote', 'resolution')) then
-        raise exception 'role % does not fit a statement of kind %', new.role, s.kind
-            using errcode = '23514', constraint = 'signature_role_fits_kind';
-    end if;
-    return new;
+    return null;
 end $$;
-create trigger signature_check before insert or update on signature
-    for each row execute function signature_check_statement();
+create trigger signature_check_insert after insert on signature
+    referencing new table as new_rows for each statement execute function signature_check_statement();
+create trigger signature_check_update after update on signature
+    referencing new table as new_rows for each statement execute function signature_check_statement();
 
 -- A statement's date or kind may not change under its existing signatures.
 create function statement_check_signatures() returns trigger language plpgsql as $$

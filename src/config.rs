@@ -91,6 +91,11 @@ pub struct Config {
     #[arg(long, env = "SIGNATORIES_CACHE_MAX_AGE", value_name = "SIGNATORIES_CACHE_MAX_AGE", global = true, default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(0..=86_400))]
     pub cache_max_age: u32,
+
+    /// A bootstrap admin API key for first setup; never logged.
+    #[arg(long, env = "SIGNATORIES_ADMIN_KEY", value_name = "SIGNATORIES_ADMIN_KEY", global = true,
+          hide_env_values = true, value_parser = parse_admin_key)]
+    pub admin_key: Option<String>,
 }
 
 /// Checked before anything connects, so that a typo never sends a lookup anywhere.
@@ -101,6 +106,15 @@ fn parse_database_url(url: &str) -> Result<String, String> {
     url.parse::<sqlx::postgres::PgConnectOptions>()
         .map_err(|err| err.to_string())?;
     Ok(url.to_owned())
+}
+
+fn parse_admin_key(key: &str) -> Result<String, String> {
+    if key.trim().len() < 24 {
+        return Err(
+            "must be at least 24 characters (make one with `signatories keys generate`)".to_owned(),
+        );
+    }
+    Ok(key.trim().to_owned())
 }
 
 impl Config {

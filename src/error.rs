@@ -34,6 +34,19 @@ pub enum AppError {
     Unprocessable(Vec<FieldError>),
     #[error("{0} not found")]
     NotFound(String),
+    /// No key, or a wrong or revoked one.
+    #[error("unauthorized")]
+    Unauthorized(&'static str),
+    /// A valid key whose role does not allow this.
+    #[error("forbidden")]
+    Forbidden(&'static str),
+    #[error("unsupported media type")]
+    UnsupportedMediaType(String),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// `If-Match` named a version that is no longer current.
+    #[error("precondition failed")]
+    PreconditionFailed,
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("the database is unavailable")]
@@ -49,13 +62,55 @@ impl AppError {
         Self::BadRequest(vec![FieldError::new(field, message)])
     }
 
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Unprocessable(vec![FieldError::new(field, message)])
+    }
+
+    /// Maps a violated database constraint to the client error it means; anything
+    /// else stays a server error. Validation catches these first; this covers races
+    /// and any path that reaches the database directly.
+    pub fn from_db(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err {
+            let constraint = db.constraint().unwrap_or_default();
+            let conflict = |what: &str| Self::Conflict(format!("{what} exists already"));
+            match constraint {
+                "statement_pkey" => return conflict("A statement with this id"),
+                "topic_pkey" => return conflict("A topic with this slug"),
+                "country_pkey" => return conflict("A country with this code"),
+                "country_iso2_key" => return conflict("A country with this iso2 code"),
+                "source_statement_url_key" => return conflict("This source of the statement"),
+                "signature_pkey" => return conflict("This country's participation"),
+                _ => {}
+            }
+            // The field a client should look at for each rule the checks cannot see first.
+            let field = match constraint {
+                "statement_fits_signatures" => "issued_on",
+                "signature_joined_after_issued" => "joined_on",
+                "signature_withdrawn_after_issued" => "withdrawn_on",
+                "signature_role_fits_kind" => "role",
+                other => other,
+            };
+            if db.is_foreign_key_violation() || db.is_check_violation() {
+                return Self::invalid(field, db.message().to_owned());
+            }
+        }
+        Self::Database(err)
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            // No connection came free in time: the database is overloaded or down.
+            Self::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -116,6 +171,24 @@ impl IntoResponse for AppError {
                 ..Problem::new(status, "")
             },
             Self::NotFound(what) => Problem::new(status, format!("{what} was not found")),
+            Self::Unauthorized(detail) => {
+                let mut response = Problem::new(status, detail).into_response();
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"signatories\""),
+                );
+                return response;
+            }
+            Self::Forbidden(detail) => Problem::new(status, detail),
+            Self::UnsupportedMediaType(detail) => Problem::new(status, detail),
+            Self::PayloadTooLarge => Problem::new(
+                status,
+                "The request body is larger than this server accepts.",
+            ),
+            Self::PreconditionFailed => Problem::new(
+                status,
+                "The resource changed since the ETag in If-Match was issued; fetch it again and reapply your change.",
+            ),
             Self::Conflict(detail) => Problem::new(status, detail),
             Self::Unavailable => {
                 Problem::new(status, "The database is not answering; try again shortly.")

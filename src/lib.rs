@@ -4,10 +4,16 @@
 //! The library builds the whole application ([`app`]) from an [`AppState`]; the
 //! binary only parses the command line, and tests run the same router in-process.
 
+pub mod audit;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod embedded;
 pub mod error;
 pub mod http;
+pub mod keys;
+pub mod tabular;
+pub mod transfer;
+pub mod validation;
 
 pub use http::{AppState, HttpSettings, app};

@@ -1,11 +1,14 @@
 //! The `signatories` command: serve the API or apply migrations.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use signatories::config::{Config, LogFormat};
 use signatories::db::{self, Database};
+use signatories::keys::{self, ApiRole};
+use signatories::transfer::{self, ExportFormat, ImportOptions};
 use signatories::{AppState, HttpSettings};
 use tracing_subscriber::EnvFilter;
 
@@ -27,6 +30,44 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Import statements, signatories, sources, topics and countries from a directory
+    /// of CSV or NDJSON files (the layout of data/xinjiang/, see README). All or nothing.
+    Import {
+        /// The directory holding statements.csv, signatories.csv, … (or .ndjson).
+        dir: PathBuf,
+        /// Validate and report what would change, then roll back.
+        #[arg(long)]
+        dry_run: bool,
+        /// The topic of statements whose row names none.
+        #[arg(long)]
+        topic: Option<String>,
+    },
+    /// Export the whole database in the import layout.
+    Export {
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+    },
+    /// Manage API keys for the write endpoints.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key and print it once; only its hash is stored.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value = "editor")]
+        role: ApiRole,
+    },
+    /// List keys (names, roles, dates; never the keys).
+    List,
+    /// Revoke a key by name.
+    Revoke { name: String },
+    /// Print a new random key without storing it (e.g. for SIGNATORIES_ADMIN_KEY).
+    Generate,
 }
 
 fn main() -> ExitCode {
@@ -39,7 +80,6 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!(error = format!("{err:#}"), "exiting");
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
@@ -75,7 +115,75 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             database.close().await
         }
+        Command::Keys(command) => run_keys(&config, command).await,
+        Command::Import {
+            dir,
+            dry_run,
+            topic,
+        } => {
+            let database = Database::open(&config).await?;
+            db::migrate(&database.pool).await?;
+            let options = ImportOptions {
+                dir,
+                dry_run,
+                default_topic: topic,
+                actor: "import".to_owned(),
+            };
+            let result = transfer::import(&database.pool, &options).await;
+            database.close().await?;
+            let report = result?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if report.dry_run {
+                eprintln!("Dry run: nothing was written.");
+            } else if report.changed_nothing() {
+                eprintln!("Nothing changed: the database already holds these files.");
+            }
+            Ok(())
+        }
+        Command::Export { dir, format } => {
+            let database = Database::open(&config).await?;
+            db::migrate(&database.pool).await?;
+            let result = transfer::export(&database.pool, &dir, format).await;
+            database.close().await?;
+            println!("{}", serde_json::to_string_pretty(&result?)?);
+            Ok(())
+        }
     }
+}
+
+async fn run_keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
+    if let KeysCommand::Generate = command {
+        println!("{}", keys::generate());
+        return Ok(());
+    }
+    let database = Database::open(config).await?;
+    db::migrate(&database.pool).await?;
+    let result = manage_keys(&database.pool, command).await;
+    database.close().await?;
+    result
+}
+
+async fn manage_keys(db: &sqlx::PgPool, command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Create { name, role } => {
+            let key = keys::create(db, &name, role).await?;
+            eprintln!("Created {role:?} key {name:?}. It is shown once; store it now:");
+            println!("{key}");
+        }
+        KeysCommand::List => {
+            for key in keys::list(db).await? {
+                println!("{}", serde_json::to_string(&key)?);
+            }
+        }
+        KeysCommand::Revoke { name } => {
+            if !keys::revoke(db, &name).await? {
+                anyhow::bail!("no active key is named {name:?}");
+            }
+            eprintln!("Revoked key {name:?}.");
+        }
+        KeysCommand::Generate => println!("{}", keys::generate()),
+    }
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

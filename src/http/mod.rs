@@ -1,6 +1,15 @@
 //! The HTTP layer: shared state, middleware, and one module per resource.
 
+mod auth;
+mod body;
+mod caching;
+mod changes;
+mod countries;
 mod health;
+mod listing;
+mod params;
+mod statements;
+mod topics;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +48,8 @@ pub struct HttpSettings {
     /// `None`: any origin may read.
     pub cors_origins: Option<Vec<HeaderValue>>,
     pub cache_max_age: u32,
+    /// SHA-256 of `SIGNATORIES_ADMIN_KEY`, the bootstrap admin key.
+    pub admin_key_hash: Option<[u8; 32]>,
 }
 
 impl HttpSettings {
@@ -48,6 +59,7 @@ impl HttpSettings {
             max_body_bytes: usize::try_from(config.max_body_bytes)?,
             cors_origins: config.cors_origins()?,
             cache_max_age: config.cache_max_age,
+            admin_key_hash: config.admin_key.as_deref().map(crate::keys::hash),
         })
     }
 }
@@ -59,6 +71,7 @@ impl Default for HttpSettings {
             max_body_bytes: 1 << 20,
             cors_origins: None,
             cache_max_age: 60,
+            admin_key_hash: None,
         }
     }
 }
@@ -76,10 +89,27 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let settings = state.settings.clone();
     let cors = CorsLayer::new()
-        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
-        .allow_headers([header::IF_NONE_MATCH, header::ACCEPT, header::CONTENT_TYPE])
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::OPTIONS,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("x-request-id"),
+        ])
         .expose_headers([
             header::ETAG,
+            header::LAST_MODIFIED,
+            header::CONTENT_DISPOSITION,
             header::LINK,
             header::LOCATION,
             header::HeaderName::from_static("x-request-id"),
@@ -90,8 +120,20 @@ pub fn app(state: AppState) -> Router {
             Some(origins) => AllowOrigin::list(origins.clone()),
         });
 
+    // The public read API: every GET answers conditional requests.
+    let v1 = Router::new()
+        .merge(statements::router())
+        .merge(countries::router())
+        .merge(topics::router())
+        .merge(changes::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            caching::conditional_get,
+        ));
+
     Router::new()
         .merge(health::router())
+        .merge(v1)
         .fallback(no_route)
         .with_state(state)
         .layer(DefaultBodyLimit::disable())

@@ -110,6 +110,7 @@ pub async fn fresh_database() -> PgPool {
 /// The application on a fresh database, called in-process.
 pub struct TestApp {
     pub router: Router,
+    pub db: PgPool,
 }
 
 impl TestApp {
@@ -123,8 +124,8 @@ impl TestApp {
     }
 
     pub fn on(db: PgPool, settings: HttpSettings) -> Self {
-        let router = signatories::app(AppState::new(db, settings));
-        Self { router }
+        let router = signatories::app(AppState::new(db.clone(), settings));
+        Self { router, db }
     }
 
     pub async fn get(&self, uri: &str) -> TestResponse {
@@ -151,7 +152,28 @@ impl TestApp {
         .await
     }
 
+    /// Sends a request and checks the response against the OpenAPI document.
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let response = self.request_unchecked(request).await;
+        crate::spec::check(&method, &path, &response);
+        response
+    }
+
+    /// Sends a request whose answer is not expected to follow the spec (probing).
+    pub async fn send_unchecked(&self, method: Method, uri: &str, body: Body) -> TestResponse {
+        self.request_unchecked(
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(body)
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn request_unchecked(&self, request: Request<Body>) -> TestResponse {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let (parts, body) = response.into_parts();
         let body = body.collect().await.unwrap().to_bytes();
@@ -196,5 +218,62 @@ impl TestResponse {
         assert_eq!(problem["status"], status.as_u16());
         assert!(problem["title"].is_string() && problem["detail"].is_string());
         problem
+    }
+}
+
+impl TestApp {
+    /// Sends a JSON body with an optional API key and extra headers.
+    pub async fn send_json(
+        &self,
+        method: Method,
+        uri: &str,
+        key: Option<&str>,
+        body: &serde_json::Value,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(key) = key {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.request(request.body(Body::from(body.to_string())).unwrap())
+            .await
+    }
+
+    /// A new API key of this role.
+    pub async fn key(&self, name: &str, role: signatories::keys::ApiRole) -> String {
+        signatories::keys::create(&self.db, name, role)
+            .await
+            .unwrap()
+    }
+
+    /// Every row of every data table and of the audit trail, to prove that a
+    /// rejected request changed nothing.
+    pub async fn snapshot(&self) -> String {
+        let mut dump = String::new();
+        for table in [
+            "country",
+            "topic",
+            "statement",
+            "statement_topic",
+            "signature",
+            "source",
+            "change",
+            "data_version",
+        ] {
+            let rows: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "select string_agg(to_jsonb(t)::text, E'\\n' order by to_jsonb(t)::text) from {table} t"
+            )))
+            .fetch_one(&self.db)
+            .await
+            .unwrap();
+            dump.push_str(&format!("-- {table}\n{}\n", rows.unwrap_or_default()));
+        }
+        dump
     }
 }

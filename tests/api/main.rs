@@ -4,3 +4,7 @@
 mod data_model;
 mod foundation;
 mod helpers;
+mod read_api;
+mod spec;
+mod transfer;
+mod write_api;

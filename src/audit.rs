@@ -1,0 +1,129 @@
+//! The audit trail: every committed write records who changed what, before and after,
+//! in the same transaction as the change itself.
+
+use serde::Serialize;
+use sqlx::PgConnection;
+
+/// Serialises writers. Every write transaction takes this lock first, so that change
+/// ids are handed out in commit order and the changes feed can be followed by id
+/// without ever skipping a change that commits late.
+pub async fn lock_writes(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("select 1 from data_version for update")
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// A write transaction, holding the writers' lock.
+pub async fn begin(
+    db: &sqlx::PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    lock_writes(&mut tx).await?;
+    Ok(tx)
+}
+
+/// Records that `actor` created an entity, in state `after`.
+pub async fn created(
+    tx: &mut PgConnection,
+    entity: &str,
+    id: &str,
+    actor: &str,
+    after: &impl Serialize,
+) -> Result<(), sqlx::Error> {
+    record(
+        tx,
+        entity,
+        id,
+        Action::Create,
+        actor,
+        None,
+        Some(to_json(after)),
+    )
+    .await
+}
+
+/// Records that `actor` changed an entity from `before` to `after`.
+pub async fn updated(
+    tx: &mut PgConnection,
+    entity: &str,
+    id: &str,
+    actor: &str,
+    before: &impl Serialize,
+    after: &impl Serialize,
+) -> Result<(), sqlx::Error> {
+    record(
+        tx,
+        entity,
+        id,
+        Action::Update,
+        actor,
+        Some(to_json(before)),
+        Some(to_json(after)),
+    )
+    .await
+}
+
+/// Records that `actor` deleted an entity that was in state `before`.
+pub async fn deleted(
+    tx: &mut PgConnection,
+    entity: &str,
+    id: &str,
+    actor: &str,
+    before: &impl Serialize,
+) -> Result<(), sqlx::Error> {
+    record(
+        tx,
+        entity,
+        id,
+        Action::Delete,
+        actor,
+        Some(to_json(before)),
+        None,
+    )
+    .await
+}
+
+fn to_json(state: &impl Serialize) -> serde_json::Value {
+    serde_json::to_value(state).expect("a serialisable state")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+async fn record(
+    tx: &mut PgConnection,
+    entity: &str,
+    entity_id: &str,
+    action: Action,
+    actor: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into change (entity, entity_id, action, actor, before, after) values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(entity)
+    .bind(entity_id)
+    .bind(action.as_str())
+    .bind(actor)
+    .bind(before)
+    .bind(after)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! HTTP caching for every public GET: a strong `ETag`, `304 Not Modified` on a
+//! matching `If-None-Match`, `Cache-Control` and `Last-Modified`.
+//!
+//! The ETag is derived from the data version (a counter every committed write moves,
+//! see migrations/…_data_version.sql) and the normalised request, so a conditional
+//! request is answered without running the request's own query. Responses are
+//! deterministic for a given version and request, which is what makes the tag strong.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct DataVersion {
+    pub version: i64,
+    pub changed_at: DateTime<Utc>,
+}
+
+pub async fn data_version(db: &sqlx::PgPool) -> Result<DataVersion, sqlx::Error> {
+    sqlx::query_as("select version, changed_at from data_version")
+        .fetch_one(db)
+        .await
+}
+
+fn entity_tag(version: i64, request: &Request) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(version.to_be_bytes());
+    hasher.update(request.uri().path().as_bytes());
+    hasher.update([0]);
+    hasher.update(request.uri().query().unwrap_or("").as_bytes());
+    hasher.update([0]);
+    // The representation depends on Accept (JSON or CSV).
+    if let Some(accept) = request.headers().get(header::ACCEPT) {
+        hasher.update(accept.as_bytes());
+    }
+    let digest = hasher.finalize();
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// A strong ETag of a representation's bytes.
+pub fn content_tag(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// A JSON response tagged with the ETag of its own bytes. Single resources use it:
+/// the same tag serves `If-None-Match` on reads and `If-Match` on writes.
+pub fn tagged_json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    let body = serde_json::to_vec(value).expect("a response serialises");
+    let etag = content_tag(&body);
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::ETAG, etag),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `201 Created` with the new resource, its tag and its `Location`.
+pub fn created<T: Serialize>(location: &str, value: &T) -> Response {
+    let mut response = tagged_json(StatusCode::CREATED, value);
+    if let Ok(location) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// The tag of a representation as `tagged_json` would send it.
+pub fn tag_of<T: Serialize>(value: &T) -> String {
+    content_tag(&serde_json::to_vec(value).expect("a response serialises"))
+}
+
+/// `If-Match` (optimistic concurrency): absent passes; `*` passes when the resource
+/// exists; otherwise one of the listed tags must be the current one.
+pub fn check_if_match(
+    headers: &axum::http::HeaderMap,
+    current: Option<&str>,
+) -> Result<(), crate::error::AppError> {
+    let Some(if_match) = headers.get(header::IF_MATCH) else {
+        return Ok(());
+    };
+    let satisfied = current.is_some_and(|current| matches(if_match, current));
+    if satisfied {
+        Ok(())
+    } else {
+        Err(crate::error::AppError::PreconditionFailed)
+    }
+}
+
+/// Whether a conditional header lists this tag (weak comparison, as for
+/// `If-None-Match`; our tags are strong, so a `W/` copy names the same bytes).
+fn lists_tag(header: &HeaderValue, etag: &str) -> bool {
+    header.to_str().is_ok_and(|value| {
+        value
+            .split(',')
+            .map(|candidate| candidate.trim().trim_start_matches("W/"))
+            .any(|candidate| candidate == etag)
+    })
+}
+
+fn matches(header: &HeaderValue, etag: &str) -> bool {
+    header.as_bytes() == b"*" || lists_tag(header, etag)
+}
+
+pub async fn conditional_get(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    let Ok(version) = data_version(&state.db).await else {
+        // The handler meets the same database and reports it properly.
+        return next.run(request).await;
+    };
+    let etag = entity_tag(version.version, &request);
+    let validators = [
+        (header::ETAG, etag.clone()),
+        (
+            header::CACHE_CONTROL,
+            format!("public, max-age={}", state.settings.cache_max_age),
+        ),
+        (
+            header::LAST_MODIFIED,
+            version
+                .changed_at
+                .format("%a, %d %b %Y %H:%M:%S GMT")
+                .to_string(),
+        ),
+        (header::VARY, "accept, accept-encoding".to_owned()),
+    ];
+    // Only an exact tag short-cuts: `*` must not answer 304 for a resource that
+    // may not exist, so it is left to the handler's own response.
+    if request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|value| lists_tag(value, &etag))
+    {
+        return (StatusCode::NOT_MODIFIED, validators).into_response();
+    }
+    let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
+    let mut response = next.run(request).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    // A single resource tags its own bytes; that tag is then the one to revalidate.
+    if let Some(own) = response
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    {
+        let validators = validators
+            .into_iter()
+            .filter(|(name, _)| name != header::ETAG);
+        if if_none_match.is_some_and(|value| matches(&value, &own)) {
+            let mut not_modified =
+                (StatusCode::NOT_MODIFIED, [(header::ETAG, own)]).into_response();
+            for (name, value) in validators {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    not_modified.headers_mut().insert(name, value);
+                }
+            }
+            return not_modified;
+        }
+        insert_missing(&mut response, validators);
+        return response;
+    }
+    insert_missing(&mut response, validators);
+    response
+}
+
+/// Adds the validators a handler did not set itself (e.g. its own Cache-Control).
+fn insert_missing(
+    response: &mut Response,
+    validators: impl IntoIterator<Item = (header::HeaderName, String)>,
+) {
+    for (name, value) in validators {
+        if !response.headers().contains_key(&name)
+            && let Ok(value) = HeaderValue::from_str(&value)
+        {
+            response.headers_mut().insert(name, value);
+        }
+    }
+}

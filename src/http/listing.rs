@@ -1,0 +1,288 @@
+//! What every list shares: keyset pagination with opaque cursors, the page envelope
+//! and `Link` header, `count=exact`, and CSV output streamed row by row.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures::{Stream, StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
+
+use super::params::{Choice, Params};
+use crate::error::{AppError, AppResult};
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+impl Choice for Format {
+    const CHOICES: &'static [(&'static str, Self)] = &[("json", Self::Json), ("csv", Self::Csv)];
+}
+
+impl Format {
+    /// `format=` wins; otherwise `Accept: text/csv` asks for CSV.
+    pub fn negotiate(params: &mut Params, headers: &HeaderMap) -> Self {
+        let accepts_csv = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/csv"));
+        params.choice("format", if accepts_csv { Self::Csv } else { Self::Json })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Count {
+    None,
+    Exact,
+}
+
+impl Choice for Count {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("none", Self::None), ("exact", Self::Exact)];
+}
+
+/// Where a page starts: the sort it belongs to and the last row's sort key and id.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Cursor {
+    #[serde(rename = "s")]
+    pub sort: String,
+    #[serde(rename = "k")]
+    pub key: String,
+    #[serde(rename = "i")]
+    pub id: String,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("a cursor serialises"))
+    }
+
+    pub fn decode(token: &str) -> Option<Self> {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token).ok()?).ok()
+    }
+}
+
+/// The paging parameters of a list request.
+#[derive(Debug, Clone)]
+pub struct Paging {
+    pub limit: u32,
+    pub cursor: Option<Cursor>,
+    pub with_total: bool,
+    pub format: Format,
+}
+
+impl Paging {
+    /// Reads `limit`, `cursor`, `count` and `format`; a cursor made for another sort
+    /// order is rejected rather than silently misread.
+    pub fn parse(params: &mut Params, headers: &HeaderMap, sort: &str) -> Self {
+        let limit = params.bounded("limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
+        let with_total = params.choice("count", Count::None) == Count::Exact;
+        let format = Format::negotiate(params, headers);
+        let cursor =
+            params
+                .one::<String>("cursor")
+                .and_then(|token| match Cursor::decode(&token) {
+                    Some(cursor) if cursor.sort == sort => Some(cursor),
+                    Some(_) => {
+                        params.reject(
+                            "cursor",
+                            "was made for another sort order; start again without it",
+                        );
+                        None
+                    }
+                    None => {
+                        params.reject(
+                            "cursor",
+                            "is not a cursor this API issued; use page.next_cursor as given",
+                        );
+                        None
+                    }
+                });
+        Self {
+            limit,
+            // A CSV export is every matching row: no page, so no cursor.
+            cursor: cursor.filter(|_| format == Format::Json),
+            with_total,
+            format,
+        }
+    }
+
+    /// Rows to fetch: one more than the page, to know whether another page follows.
+    pub fn fetch_limit(&self) -> i64 {
+        i64::from(self.limit) + 1
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PageInfo {
+    pub limit: u32,
+    pub next_cursor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+}
+
+/// `{"data": [...], "page": {...}}` with a `Link: <…>; rel="next"` header.
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub page: PageInfo,
+    #[serde(skip)]
+    next_link: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Cuts the extra row fetched beyond the limit and makes the next cursor from the
+    /// last row kept.
+    pub fn new(
+        mut rows: Vec<T>,
+        paging: &Paging,
+        total: Option<i64>,
+        uri: &Uri,
+        cursor_of: impl Fn(&T) -> Cursor,
+    ) -> Self {
+        let more = rows.len() > paging.limit as usize;
+        rows.truncate(paging.limit as usize);
+        let next_cursor = rows
+            .last()
+            .filter(|_| more)
+            .map(|row| cursor_of(row).encode());
+        let next_link = next_cursor
+            .as_deref()
+            .map(|cursor| link_with_cursor(uri, cursor));
+        Self {
+            data: rows,
+            page: PageInfo {
+                limit: paging.limit,
+                next_cursor,
+                total,
+            },
+            next_link,
+        }
+    }
+}
+
+fn link_with_cursor(uri: &Uri, cursor: &str) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+        if k != "cursor" {
+            query.append_pair(&k, &v);
+        }
+    }
+    query.append_pair("cursor", cursor);
+    format!("<{}?{}>; rel=\"next\"", uri.path(), query.finish())
+}
+
+impl<T: Serialize> IntoResponse for Page<T> {
+    fn into_response(self) -> Response {
+        let link = self.next_link.clone();
+        let mut response = axum::Json(self).into_response();
+        if let Some(link) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            response.headers_mut().insert(header::LINK, link);
+        }
+        response
+    }
+}
+
+/// Answers a list request from its query (filters and keyset applied, ordered): a
+/// JSON page, or with `format=csv` every matching row streamed. `count` builds the
+/// `count(*)` query for `count=exact`; `csv_row` flattens a row for CSV.
+pub async fn list_response<R, C>(
+    db: &PgPool,
+    mut query: QueryBuilder<Postgres>,
+    count: impl FnOnce() -> QueryBuilder<Postgres>,
+    paging: &Paging,
+    uri: &Uri,
+    (file_stem, csv_row): (&str, fn(R) -> C),
+    cursor_of: impl Fn(&R) -> Cursor,
+) -> AppResult<Response>
+where
+    R: for<'r> FromRow<'r, PgRow> + Serialize + Send + Unpin + 'static,
+    C: Serialize + Default + Send + 'static,
+{
+    if paging.format == Format::Csv {
+        let db = db.clone();
+        let rows = async_stream::stream! {
+            let mut rows = query.build_query_as::<R>().fetch(&db);
+            while let Some(row) = rows.try_next().await.transpose() {
+                yield row.map(csv_row).map_err(AppError::from);
+            }
+        };
+        return Ok(csv_stream(file_stem, rows));
+    }
+    query.push(" limit ").push_bind(paging.fetch_limit());
+    let rows: Vec<R> = query.build_query_as().fetch_all(db).await?;
+    let total = match paging.with_total {
+        true => Some(count().build_query_scalar::<i64>().fetch_one(db).await?),
+        false => None,
+    };
+    Ok(Page::new(rows, paging, total, uri, cursor_of).into_response())
+}
+
+/// A CSV response streamed from the database, one record per row, so that an export
+/// of millions of rows holds only one row in memory. `R::default()` gives the header.
+pub fn csv_stream<R, S>(file_stem: &str, rows: S) -> Response
+where
+    R: Serialize + Default + Send + 'static,
+    S: Stream<Item = Result<R, AppError>> + Send + 'static,
+{
+    let header_line = crate::tabular::csv_header::<R>();
+    let records = rows.map(|row| {
+        row.and_then(|row| {
+            let mut writer = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::new());
+            writer.serialize(row).map_err(anyhow::Error::from)?;
+            writer
+                .into_inner()
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
+        })
+        .inspect_err(|err| tracing::error!(error = %err, "CSV export stopped"))
+    });
+    let body = futures::stream::once(async move { Ok(header_line) }).chain(records);
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_stem}.csv\""),
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let cursor = Cursor {
+            sort: "-date".into(),
+            key: "2019-07-08".into(),
+            id: "hrc41-letter-critical-2019-07-08".into(),
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        assert_eq!(Cursor::decode("not-a-cursor"), None);
+    }
+
+    #[test]
+    fn the_next_link_keeps_the_query_and_replaces_the_cursor() {
+        let uri: Uri = "/v1/statements?stance=critical&cursor=old&limit=2"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            link_with_cursor(&uri, "new"),
+            "</v1/statements?stance=critical&limit=2&cursor=new>; rel=\"next\""
+        );
+    }
+}

@@ -1,0 +1,327 @@
+//! Reading statements: the filtered list, one statement in full, its signatories.
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chrono::NaiveDate;
+use sqlx::{Postgres, QueryBuilder};
+
+use super::{
+    SIGNATORY_COLUMNS, STATEMENT_COLUMNS, Signatory, SignatoryCsv, Statement, StatementCsv,
+    load_detail, load_statement,
+};
+use crate::domain::{CountryCode, EffectiveStance, Role, Slug, Stance, StatementKind};
+use crate::error::AppResult;
+use crate::http::AppState;
+use crate::http::caching::tagged_json;
+use crate::http::countries;
+use crate::http::listing::{Cursor, Paging, list_response};
+use crate::http::params::{Choice, Params};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StatementSort {
+    Date,
+    DateDesc,
+    Title,
+    SignatoryCountDesc,
+    Relevance,
+}
+
+impl Choice for StatementSort {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("date", Self::Date),
+        ("-date", Self::DateDesc),
+        ("title", Self::Title),
+        ("-signatory_count", Self::SignatoryCountDesc),
+        ("relevance", Self::Relevance),
+    ];
+}
+
+impl StatementSort {
+    fn name(self) -> &'static str {
+        Self::CHOICES
+            .iter()
+            .find(|(_, s)| *s == self)
+            .expect("every sort has a name")
+            .0
+    }
+
+    /// The sort key column (of the `matches` CTE), its SQL type, and the direction.
+    fn key(self) -> (&'static str, &'static str, bool) {
+        match self {
+            Self::Date => ("issued_on", "date", true),
+            Self::DateDesc => ("issued_on", "date", false),
+            Self::Title => ("title", "text", true),
+            Self::SignatoryCountDesc => ("signatory_count", "integer", false),
+            Self::Relevance => ("rank", "real", false),
+        }
+    }
+}
+
+/// The filters of `GET /v1/statements`, checked.
+#[derive(Debug, Default)]
+struct StatementFilter {
+    countries: Vec<String>,
+    country_roles: Vec<Role>,
+    stances: Vec<Stance>,
+    kinds: Vec<StatementKind>,
+    topic: Option<Slug>,
+    forum: Option<String>,
+    session: Option<String>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    q: Option<String>,
+    lead: Option<String>,
+}
+
+impl StatementFilter {
+    /// `select … from statement s where <filters>` as a CTE named `matches`, with a
+    /// `rank` column for full-text relevance (0 without `q`).
+    fn push_matches(&self, qb: &mut QueryBuilder<Postgres>) {
+        qb.push("with matches as (select s.*, ");
+        match &self.q {
+            Some(q) => {
+                qb.push("ts_rank(s.search, websearch_to_tsquery('english', ")
+                    .push_bind(q.clone())
+                    .push("))");
+            }
+            None => {
+                qb.push("0::real");
+            }
+        }
+        qb.push(" as rank from statement s where true");
+        if !self.countries.is_empty() {
+            qb.push(" and exists (select 1 from signature g where g.statement_id = s.id and g.country_code = any(")
+                .push_bind(self.countries.clone())
+                .push(")");
+            if !self.country_roles.is_empty() {
+                qb.push(" and g.role = any(")
+                    .push_bind(self.country_roles.clone())
+                    .push(")");
+            }
+            qb.push(")");
+        }
+        if !self.stances.is_empty() {
+            qb.push(" and s.stance = any(")
+                .push_bind(self.stances.clone())
+                .push(")");
+        }
+        if !self.kinds.is_empty() {
+            qb.push(" and s.kind = any(")
+                .push_bind(self.kinds.clone())
+                .push(")");
+        }
+        if let Some(topic) = &self.topic {
+            qb.push(" and exists (select 1 from statement_topic t where t.statement_id = s.id and t.topic_slug = ")
+                .push_bind(topic.as_str().to_owned())
+                .push(")");
+        }
+        if let Some(forum) = &self.forum {
+            qb.push(" and s.forum = ").push_bind(forum.clone());
+        }
+        if let Some(session) = &self.session {
+            qb.push(" and s.session = ").push_bind(session.clone());
+        }
+        if let Some(from) = self.from {
+            qb.push(" and s.issued_on >= ").push_bind(from);
+        }
+        if let Some(to) = self.to {
+            qb.push(" and s.issued_on <= ").push_bind(to);
+        }
+        if let Some(q) = &self.q {
+            qb.push(" and s.search @@ websearch_to_tsquery('english', ")
+                .push_bind(q.clone())
+                .push(")");
+        }
+        if let Some(lead) = &self.lead {
+            qb.push(" and s.lead_country = ").push_bind(lead.clone());
+        }
+        qb.push(")");
+    }
+}
+
+pub(super) async fn list_statements(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    mut params: Params,
+) -> AppResult<Response> {
+    let countries = params.many::<CountryCode>("country");
+    let country_roles = params.many::<Role>("country_role");
+    let leads = params.one::<CountryCode>("lead");
+    let (from, to) = params.date_range();
+    let mut filter = StatementFilter {
+        country_roles,
+        stances: params.many("stance"),
+        kinds: params.many("kind"),
+        topic: params.one("topic"),
+        forum: params.one("forum"),
+        session: params.one("session"),
+        from,
+        to,
+        q: params.one("q"),
+        ..StatementFilter::default()
+    };
+    let default_sort = if filter.q.is_some() {
+        StatementSort::Relevance
+    } else {
+        StatementSort::DateDesc
+    };
+    let sort = params.choice("sort", default_sort);
+    if sort == StatementSort::Relevance && filter.q.is_none() {
+        params.reject("sort", "relevance needs a search term in q");
+    }
+    if !filter.country_roles.is_empty() && countries.is_empty() {
+        params.reject(
+            "country_role",
+            "narrows the country filter; give country too",
+        );
+    }
+    let paging = Paging::parse(&mut params, &headers, sort.name());
+    params.finish()?;
+    filter.countries = countries::resolve_filter(&state.db, "country", &countries).await?;
+    if let Some(lead) = leads {
+        filter.lead = countries::resolve_filter(&state.db, "lead", &[lead])
+            .await?
+            .pop();
+    }
+
+    let (key, key_type, ascending) = sort.key();
+    let mut qb = QueryBuilder::new("");
+    filter.push_matches(&mut qb);
+    qb.push(format!(
+        " select {STATEMENT_COLUMNS}, s.rank from matches s where true"
+    ));
+    if let Some(cursor) = &paging.cursor {
+        let op = if ascending { ">" } else { "<" };
+        qb.push(format!(" and (s.{key}, s.id) {op} ("))
+            .push_bind(cursor.key.clone())
+            .push(format!("::{key_type}, "))
+            .push_bind(cursor.id.clone())
+            .push(")");
+    }
+    let direction = if ascending { "asc" } else { "desc" };
+    qb.push(format!(" order by s.{key} {direction}, s.id {direction}"));
+
+    list_response(
+        &state.db,
+        qb,
+        || {
+            let mut count = QueryBuilder::new("");
+            filter.push_matches(&mut count);
+            count.push(" select count(*) from matches");
+            count
+        },
+        &paging,
+        &uri,
+        ("statements", StatementCsv::from),
+        |s: &Statement| Cursor {
+            sort: sort.name().into(),
+            key: match sort {
+                StatementSort::Date | StatementSort::DateDesc => s.issued_on.to_string(),
+                StatementSort::Title => s.title.clone(),
+                StatementSort::SignatoryCountDesc => s.signatory_count.to_string(),
+                StatementSort::Relevance => s.rank.to_string(),
+            },
+            id: s.id.clone(),
+        },
+    )
+    .await
+}
+
+pub(super) async fn get_statement(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    params: Params,
+) -> AppResult<Response> {
+    params.finish()?;
+    let mut conn = state.db.acquire().await?;
+    let detail = load_detail(&mut conn, &id, false).await?;
+    Ok(tagged_json(StatusCode::OK, &detail))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignatorySort {
+    Name,
+    Joined,
+}
+
+impl Choice for SignatorySort {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("name", Self::Name), ("joined", Self::Joined)];
+}
+
+pub(super) async fn list_signatories(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    mut params: Params,
+) -> AppResult<Response> {
+    let roles = params.many::<Role>("role");
+    let region = params.one::<String>("region");
+    let stances = params.many::<EffectiveStance>("stance");
+    let sort = params.choice("sort", SignatorySort::Name);
+    let sort_name = if sort == SignatorySort::Name {
+        "name"
+    } else {
+        "joined"
+    };
+    let paging = Paging::parse(&mut params, &headers, sort_name);
+    params.finish()?;
+    let statement = load_statement(&mut *state.db.acquire().await?, &id, false).await?;
+
+    let filtered = |qb: &mut QueryBuilder<Postgres>| {
+        qb.push(" from participation p join country c on c.code = p.country_code where p.statement_id = ")
+            .push_bind(statement.id.clone());
+        if !roles.is_empty() {
+            qb.push(" and p.role = any(")
+                .push_bind(roles.clone())
+                .push(")");
+        }
+        if let Some(region) = &region {
+            qb.push(" and c.region = ").push_bind(region.clone());
+        }
+        if !stances.is_empty() {
+            qb.push(" and p.effective_stance = any(")
+                .push_bind(stances.clone())
+                .push(")");
+        }
+    };
+    let (key, key_type) = match sort {
+        SignatorySort::Name => ("c.name", "text"),
+        SignatorySort::Joined => ("p.effective_on", "date"),
+    };
+    let mut qb = QueryBuilder::new(format!("select {SIGNATORY_COLUMNS}"));
+    filtered(&mut qb);
+    if let Some(cursor) = &paging.cursor {
+        qb.push(format!(" and ({key}, c.code) > ("))
+            .push_bind(cursor.key.clone())
+            .push(format!("::{key_type}, "))
+            .push_bind(cursor.id.clone())
+            .push(")");
+    }
+    qb.push(format!(" order by {key}, c.code"));
+    let file_stem = format!("{}-signatories", statement.id);
+    list_response(
+        &state.db,
+        qb,
+        || {
+            let mut count = QueryBuilder::new("select count(*)");
+            filtered(&mut count);
+            count
+        },
+        &paging,
+        &uri,
+        (&file_stem, SignatoryCsv::from),
+        |s: &Signatory| Cursor {
+            sort: sort_name.into(),
+            key: match sort {
+                SignatorySort::Name => s.country.0.name.clone(),
+                SignatorySort::Joined => s.effective_on.to_string(),
+            },
+            id: s.country.0.code.clone(),
+        },
+    )
+    .await
+}

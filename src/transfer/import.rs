@@ -1,0 +1,762 @@
+//! `signatories import DIR`: validate every row first (reporting each bad row with
+//! its file and line), then apply all of it in one transaction through `COPY` into
+//! staging tables and set-based merges. Importing the same files twice changes
+//! nothing the second time; `--dry-run` reports what would change and rolls back.
+//!
+//! A statement in the statements file is the truth about itself: when a signatories
+//! (or sources) file is given, each statement it covers gets exactly the rows listed.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::{PgConnection, PgPool};
+
+use super::rows::{CountryRow, SignatoryRow, SourceRow, StatementRow, TopicRow};
+use crate::audit;
+use crate::domain::{Role, Stance, StatementKind};
+use crate::validation::{Checker, check_participation};
+
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub dir: PathBuf,
+    pub dry_run: bool,
+    /// The topic of statements whose row names none (the `topics` column is optional).
+    pub default_topic: Option<String>,
+    /// Who the changes are attributed to in the audit trail.
+    pub actor: String,
+}
+
+/// Rows created, updated and deleted per table (unchanged rows are not counted).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub created: i64,
+    pub updated: i64,
+    pub deleted: i64,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ImportReport {
+    pub files: Vec<String>,
+    pub rows_read: usize,
+    pub countries: Tally,
+    pub topics: Tally,
+    pub statements: Tally,
+    pub signatories: Tally,
+    pub sources: Tally,
+    pub dry_run: bool,
+}
+
+impl ImportReport {
+    pub fn changed_nothing(&self) -> bool {
+        [
+            self.countries,
+            self.topics,
+            self.statements,
+            self.signatories,
+            self.sources,
+        ]
+        .iter()
+        .all(|t| *t == Tally::default())
+    }
+}
+
+/// Every bad row, as `file:line: field: message`; nothing was written.
+#[derive(Debug)]
+pub struct InvalidRows(pub Vec<String>);
+
+impl std::fmt::Display for InvalidRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "{} problem(s) found; nothing was imported:",
+            self.0.len()
+        )?;
+        for line in &self.0 {
+            writeln!(f, "  {line}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for InvalidRows {}
+
+/// Rows of one file with their line numbers.
+struct Lines<R> {
+    file: String,
+    rows: Vec<(u64, R)>,
+}
+
+fn read_file<R: DeserializeOwned>(
+    dir: &Path,
+    name: &str,
+    problems: &mut Vec<String>,
+) -> anyhow::Result<Option<Lines<R>>> {
+    let csv_path = dir.join(format!("{name}.csv"));
+    let ndjson_path = dir.join(format!("{name}.ndjson"));
+    if csv_path.exists() && ndjson_path.exists() {
+        bail!(
+            "both {name}.csv and {name}.ndjson are in {}; keep one",
+            dir.display()
+        );
+    }
+    if csv_path.exists() {
+        let file = csv_path.display().to_string();
+        let mut reader =
+            csv::Reader::from_path(&csv_path).with_context(|| format!("reading {file}"))?;
+        let headers = reader.headers()?.clone();
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = match record {
+                Ok(record) => record,
+                Err(err) => {
+                    let line = err.position().map_or(0, |p| p.line());
+                    problems.push(format!("{file}:{line}: {err}"));
+                    continue;
+                }
+            };
+            let line = record.position().map_or(0, |p| p.line());
+            // Through JSON strings, so that a code like "004" stays text.
+            let fields: serde_json::Map<String, serde_json::Value> = headers
+                .iter()
+                .zip(record.iter())
+                .map(|(name, value)| (name.to_owned(), serde_json::Value::String(value.to_owned())))
+                .collect();
+            match serde_json::from_value::<R>(serde_json::Value::Object(fields)) {
+                Ok(row) => rows.push((line, row)),
+                Err(err) => problems.push(format!("{file}:{line}: {err}")),
+            }
+        }
+        return Ok(Some(Lines { file, rows }));
+    }
+    if ndjson_path.exists() {
+        let file = ndjson_path.display().to_string();
+        let text =
+            std::fs::read_to_string(&ndjson_path).with_context(|| format!("reading {file}"))?;
+        let mut rows = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<R>(line) {
+                Ok(row) => rows.push((i as u64 + 1, row)),
+                Err(err) => problems.push(format!("{file}:{}: {err}", i + 1)),
+            }
+        }
+        return Ok(Some(Lines { file, rows }));
+    }
+    Ok(None)
+}
+
+fn optional(value: &str) -> Option<String> {
+    (!value.trim().is_empty()).then(|| value.to_owned())
+}
+
+fn boolean(check: &mut Checker, field: &str, value: &str) -> bool {
+    match value {
+        "" | "false" => false,
+        "true" => true,
+        _ => {
+            check.error(field, format!("{value:?} is not true or false"));
+            false
+        }
+    }
+}
+
+fn date(check: &mut Checker, field: &str, value: &str) -> Option<NaiveDate> {
+    check.date(field, optional(value).as_deref())
+}
+
+fn code(check: &mut Checker, field: &str, value: &str, len: usize, digits: bool) -> Option<String> {
+    let value = optional(value)?;
+    let fits = value.len() == len
+        && value.chars().all(|c| {
+            if digits {
+                c.is_ascii_digit()
+            } else {
+                c.is_ascii_uppercase()
+            }
+        });
+    if !fits {
+        check.error(
+            field,
+            format!(
+                "{value:?} is not {len} {}",
+                if digits {
+                    "digits"
+                } else {
+                    "upper-case letters"
+                }
+            ),
+        );
+    }
+    fits.then_some(value)
+}
+
+/// Collects a row's problems under its file and line.
+fn report(problems: &mut Vec<String>, file: &str, line: u64, check: Checker) {
+    for error in check.into_errors() {
+        problems.push(format!("{file}:{line}: {}: {}", error.field, error.message));
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Country {
+    code: String,
+    iso2: Option<String>,
+    numeric_code: Option<String>,
+    iso3166_3: Option<String>,
+    name: String,
+    official_name: Option<String>,
+    common_name: Option<String>,
+    region: Option<String>,
+    subregion: Option<String>,
+    intermediate_region: Option<String>,
+    un_member: bool,
+    un_observer: bool,
+    un_admission_date: Option<NaiveDate>,
+    ended_on: Option<NaiveDate>,
+    successor_code: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Topic {
+    slug: String,
+    name: String,
+    description: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Statement {
+    id: String,
+    title: String,
+    kind: StatementKind,
+    forum: String,
+    session: Option<String>,
+    issued_on: NaiveDate,
+    un_symbol: Option<String>,
+    stance: Option<Stance>,
+    lead_country: Option<String>,
+    summary: String,
+    notes: String,
+    reported_count: Option<i32>,
+    list_complete: bool,
+    /// A PostgreSQL array literal of topic slugs.
+    topics: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Signature {
+    statement_id: String,
+    country_code: String,
+    role: Role,
+    joined_on: Option<NaiveDate>,
+    withdrawn_on: Option<NaiveDate>,
+    source_url: Option<String>,
+    note: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Source {
+    statement_id: String,
+    ordinal: usize,
+    url: String,
+    title: String,
+    publisher: String,
+    accessed_on: Option<NaiveDate>,
+}
+
+/// What the database already holds that rows may refer to.
+struct Known {
+    countries: HashSet<String>,
+    topics: HashSet<String>,
+    statements: HashMap<String, (StatementKind, NaiveDate)>,
+}
+
+async fn known(db: &PgPool) -> anyhow::Result<Known> {
+    Ok(Known {
+        countries: sqlx::query_scalar("select code from country")
+            .fetch_all(db)
+            .await?
+            .into_iter()
+            .collect(),
+        topics: sqlx::query_scalar("select slug from topic")
+            .fetch_all(db)
+            .await?
+            .into_iter()
+            .collect(),
+        statements: sqlx::query_as::<_, (String, StatementKind, NaiveDate)>(
+            "select id, kind, issued_on from statement",
+        )
+        .fetch_all(db)
+        .await?
+        .into_iter()
+        .map(|(id, kind, date)| (id, (kind, date)))
+        .collect(),
+    })
+}
+
+/// Every file checked and turned into typed rows.
+#[derive(Default)]
+struct Batch {
+    countries: Option<Vec<Country>>,
+    topics: Option<Vec<Topic>>,
+    statements: Option<Vec<Statement>>,
+    signatures: Option<Vec<Signature>>,
+    sources: Option<Vec<Source>>,
+}
+
+pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<ImportReport> {
+    let dir = &options.dir;
+    if !dir.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    let mut problems = Vec::new();
+    let countries = read_file::<CountryRow>(dir, "countries", &mut problems)?;
+    let topics = read_file::<TopicRow>(dir, "topics", &mut problems)?;
+    let statements = read_file::<StatementRow>(dir, "statements", &mut problems)?;
+    let signatories = read_file::<SignatoryRow>(dir, "signatories", &mut problems)?;
+    let sources = read_file::<SourceRow>(dir, "sources", &mut problems)?;
+    let mut report = ImportReport {
+        dry_run: options.dry_run,
+        ..ImportReport::default()
+    };
+    for file in [
+        countries.as_ref().map(|f| &f.file),
+        topics.as_ref().map(|f| &f.file),
+        statements.as_ref().map(|f| &f.file),
+        signatories.as_ref().map(|f| &f.file),
+        sources.as_ref().map(|f| &f.file),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        report.files.push(file.clone());
+    }
+    if report.files.is_empty() {
+        bail!(
+            "{} holds none of countries, topics, statements, signatories or sources (.csv or .ndjson)",
+            dir.display()
+        );
+    }
+    report.rows_read = countries.as_ref().map_or(0, |f| f.rows.len())
+        + topics.as_ref().map_or(0, |f| f.rows.len())
+        + statements.as_ref().map_or(0, |f| f.rows.len())
+        + signatories.as_ref().map_or(0, |f| f.rows.len())
+        + sources.as_ref().map_or(0, |f| f.rows.len());
+
+    let mut known = known(db).await?;
+    let mut batch = Batch::default();
+    if let Some(file) = countries {
+        batch.countries = Some(check_countries(&file, &mut known, &mut problems));
+    }
+    if let Some(file) = topics {
+        batch.topics = Some(check_topics(&file, &mut known, &mut problems));
+    }
+    if let Some(file) = &statements {
+        batch.statements = Some(check_statements(file, options, &mut known, &mut problems));
+    }
+    if let Some(file) = signatories {
+        batch.signatures = Some(check_signatures(&file, &known, &mut problems));
+    }
+    match (sources, &statements) {
+        (Some(file), _) => batch.sources = Some(check_sources(&file, &known, &mut problems)),
+        (None, Some(file))
+            if file
+                .rows
+                .iter()
+                .any(|(_, r)| !r.source_urls.trim().is_empty()) =>
+        {
+            batch.sources = Some(sources_from_statements(file, &mut problems));
+        }
+        _ => {}
+    }
+    if !problems.is_empty() {
+        return Err(InvalidRows(problems).into());
+    }
+
+    let mut tx = db.begin().await?;
+    audit::lock_writes(&mut tx).await?;
+    apply(&mut tx, &batch, &options.actor, &mut report).await?;
+    if options.dry_run {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await?;
+    }
+    Ok(report)
+}
+
+fn check_countries(
+    file: &Lines<CountryRow>,
+    known: &mut Known,
+    problems: &mut Vec<String>,
+) -> Vec<Country> {
+    let in_file: HashSet<&str> = file.rows.iter().map(|(_, r)| r.code.as_str()).collect();
+    let mut seen = HashSet::new();
+    let mut countries = Vec::new();
+    for (line, row) in &file.rows {
+        let mut check = Checker::new();
+        let code_value = code(&mut check, "code", &row.code, 3, false);
+        if row.code.is_empty() {
+            check.error("code", "is required");
+        }
+        if !seen.insert(row.code.clone()) {
+            check.error("code", format!("{} appears twice", row.code));
+        }
+        let name = check.text("name", optional(&row.name), 200);
+        if row.name.trim().is_empty() {
+            check.error("name", "is required");
+        }
+        let un_member = boolean(&mut check, "un_member", &row.un_member);
+        let un_observer = boolean(&mut check, "un_observer", &row.un_observer);
+        let successor_code = optional(&row.successor_code);
+        if let Some(successor) = &successor_code
+            && !in_file.contains(successor.as_str())
+            && !known.countries.contains(successor)
+        {
+            check.error(
+                "successor_code",
+                format!("{successor:?} is not a known country code"),
+            );
+        }
+        let country = Country {
+            code: code_value.unwrap_or_default(),
+            iso2: code(&mut check, "iso2", &row.iso2, 2, false),
+            numeric_code: code(&mut check, "numeric", &row.numeric, 3, true),
+            iso3166_3: code(&mut check, "iso3166_3", &row.iso3166_3, 4, false),
+            name: name.unwrap_or_default(),
+            official_name: optional(&row.official_name),
+            common_name: optional(&row.common_name),
+            region: optional(&row.region),
+            subregion: optional(&row.subregion),
+            intermediate_region: optional(&row.intermediate_region),
+            un_member,
+            un_observer,
+            un_admission_date: date(&mut check, "un_admission_date", &row.un_admission_date),
+            ended_on: date(&mut check, "ended_on", &row.ended_on),
+            successor_code,
+        };
+        report(problems, &file.file, *line, check);
+        known.countries.insert(country.code.clone());
+        countries.push(country);
+    }
+    countries
+}
+
+fn check_topics(
+    file: &Lines<TopicRow>,
+    known: &mut Known,
+    problems: &mut Vec<String>,
+) -> Vec<Topic> {
+    let mut topics = Vec::new();
+    for (line, row) in &file.rows {
+        let mut check = Checker::new();
+        let slug = check.slug("slug", Some(row.slug.clone()), 80);
+        let name = check.text("name", Some(row.name.clone()), 200);
+        report(problems, &file.file, *line, check);
+        if let (Some(slug), Some(name)) = (slug, name) {
+            known.topics.insert(slug.clone());
+            topics.push(Topic {
+                slug,
+                name,
+                description: row.description.clone(),
+            });
+        }
+    }
+    topics
+}
+
+fn check_statements(
+    file: &Lines<StatementRow>,
+    options: &ImportOptions,
+    known: &mut Known,
+    problems: &mut Vec<String>,
+) -> Vec<Statement> {
+    let mut seen = HashSet::new();
+    let mut statements = Vec::new();
+    for (line, row) in &file.rows {
+        let mut check = Checker::new();
+        let id = check.slug("slug", Some(row.slug.clone()), 120);
+        if !seen.insert(row.slug.clone()) {
+            check.error("slug", format!("{} appears twice", row.slug));
+        }
+        let title = check.text("title", Some(row.title.clone()), 500);
+        let kind: Option<StatementKind> = check.vocabulary("kind", Some(&row.kind));
+        let forum = check.text("forum", Some(row.forum.clone()), 200);
+        let issued_on = check.date("date", Some(&row.date));
+        let stance: Option<Stance> = check.vocabulary("stance", optional(&row.stance).as_deref());
+        if stance.is_none()
+            && row.stance.is_empty()
+            && matches!(
+                kind,
+                Some(StatementKind::JointLetter | StatementKind::JointStatement)
+            )
+        {
+            check.error("stance", "is required for a letter or statement");
+        }
+        let lead_country = optional(&row.lead_country);
+        if let Some(lead) = &lead_country
+            && !known.countries.contains(lead)
+        {
+            check.error(
+                "lead_country",
+                format!("{lead:?} is not a known country code"),
+            );
+        }
+        let reported_count = optional(&row.reported_count).and_then(|n| match n.parse::<i32>() {
+            Ok(n) if n >= 0 => Some(n),
+            _ => {
+                check.error(
+                    "reported_count",
+                    format!("{n:?} is not a whole number of at least 0"),
+                );
+                None
+            }
+        });
+        let list_complete = boolean(&mut check, "list_complete", &row.list_complete);
+        let mut topics: Vec<String> = row.topics.split_whitespace().map(str::to_owned).collect();
+        if topics.is_empty() {
+            match &options.default_topic {
+                Some(topic) => topics.push(topic.clone()),
+                None => check.error("topics", "names no topic, and no --topic was given"),
+            }
+        }
+        for topic in &topics {
+            if !known.topics.contains(topic) {
+                check.error("topics", format!("{topic:?} is not a known topic"));
+            }
+        }
+        for url in row.source_urls.split_whitespace() {
+            check.url("source_urls", Some(url.to_owned()));
+        }
+        report(problems, &file.file, *line, check);
+        if let (Some(id), Some(title), Some(kind), Some(forum), Some(issued_on)) =
+            (id, title, kind, forum, issued_on)
+        {
+            known.statements.insert(id.clone(), (kind, issued_on));
+            statements.push(Statement {
+                id,
+                title,
+                kind,
+                forum,
+                session: optional(&row.session),
+                issued_on,
+                un_symbol: optional(&row.un_symbol),
+                stance,
+                lead_country,
+                summary: row.summary.clone(),
+                notes: row.notes.clone(),
+                reported_count,
+                list_complete,
+                topics: format!("{{{}}}", topics.join(",")),
+            });
+        }
+    }
+    statements
+}
+
+fn check_signatures(
+    file: &Lines<SignatoryRow>,
+    known: &Known,
+    problems: &mut Vec<String>,
+) -> Vec<Signature> {
+    let mut seen = HashSet::new();
+    let mut signatures = Vec::new();
+    for (line, row) in &file.rows {
+        let mut check = Checker::new();
+        let statement = known.statements.get(&row.statement_slug).copied();
+        if statement.is_none() {
+            check.error(
+                "statement_slug",
+                format!(
+                    "{:?} is neither in the statements file nor stored",
+                    row.statement_slug
+                ),
+            );
+        }
+        if !known.countries.contains(&row.country_iso3) {
+            check.error(
+                "country_iso3",
+                format!("{:?} is not a known country code", row.country_iso3),
+            );
+        }
+        if !seen.insert((row.statement_slug.clone(), row.country_iso3.clone())) {
+            check.error(
+                "country_iso3",
+                format!(
+                    "{} appears twice for {}",
+                    row.country_iso3, row.statement_slug
+                ),
+            );
+        }
+        let role: Option<Role> = check.vocabulary("role", Some(&row.role));
+        let joined_on = date(&mut check, "joined_on", &row.joined_on);
+        let withdrawn_on = date(&mut check, "withdrawn_on", &row.withdrawn_on);
+        check_participation(
+            &mut check,
+            str::to_owned,
+            role,
+            joined_on,
+            withdrawn_on,
+            statement,
+        );
+        let source_url = check.url("source_url", optional(&row.source_url));
+        report(problems, &file.file, *line, check);
+        if let Some(role) = role {
+            signatures.push(Signature {
+                statement_id: row.statement_slug.clone(),
+                country_code: row.country_iso3.clone(),
+                role,
+                joined_on,
+                withdrawn_on,
+                source_url,
+                note: row.note.clone(),
+            });
+        }
+    }
+    signatures
+}
+
+fn check_sources(
+    file: &Lines<SourceRow>,
+    known: &Known,
+    problems: &mut Vec<String>,
+) -> Vec<Source> {
+    let mut seen = HashSet::new();
+    let mut sources = Vec::new();
+    for (ordinal, (line, row)) in file.rows.iter().enumerate() {
+        let mut check = Checker::new();
+        if !known.statements.contains_key(&row.statement_slug) {
+            check.error(
+                "statement_slug",
+                format!(
+                    "{:?} is neither in the statements file nor stored",
+                    row.statement_slug
+                ),
+            );
+        }
+        if !seen.insert((row.statement_slug.clone(), row.url.clone())) {
+            check.error(
+                "url",
+                format!("{} appears twice for {}", row.url, row.statement_slug),
+            );
+        }
+        let url = check.url("url", Some(row.url.clone()));
+        let accessed_on = date(&mut check, "accessed_on", &row.accessed_on);
+        report(problems, &file.file, *line, check);
+        if let Some(url) = url {
+            sources.push(Source {
+                statement_id: row.statement_slug.clone(),
+                ordinal,
+                url,
+                title: row.title.clone(),
+                publisher: row.publisher.clone(),
+                accessed_on,
+            });
+        }
+    }
+    sources
+}
+
+/// Sources from the statements file's `source_urls`, published by their host, as the
+/// seed migrations made them.
+fn sources_from_statements(file: &Lines<StatementRow>, problems: &mut Vec<String>) -> Vec<Source> {
+    let mut sources = Vec::new();
+    for (line, row) in &file.rows {
+        let mut seen = HashSet::new();
+        for url in row.source_urls.split_whitespace() {
+            if !seen.insert(url) {
+                problems.push(format!(
+                    "{}:{line}: source_urls: {url} appears twice",
+                    file.file
+                ));
+                continue;
+            }
+            let publisher = url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_default();
+            sources.push(Source {
+                statement_id: row.slug.clone(),
+                ordinal: sources.len(),
+                url: url.to_owned(),
+                title: String::new(),
+                publisher,
+                accessed_on: None,
+            });
+        }
+    }
+    sources
+}
+
+/// Streams rows into a staging table with `COPY … FROM STDIN (FORMAT csv)`.
+async fn copy_rows<R: Serialize>(
+    conn: &mut PgConnection,
+    table: &str,
+    rows: &[R],
+) -> anyhow::Result<()> {
+    let mut copy = conn
+        .copy_in_raw(&format!("copy {table} from stdin (format csv)"))
+        .await?;
+    // In chunks: the whole table as one CSV text would double the import's memory.
+    for chunk in rows.chunks(10_000) {
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
+        for row in chunk {
+            writer.serialize(row)?;
+        }
+        copy.send(writer.into_inner()?.as_slice()).await?;
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+/// Runs a merge that returns (created, updated, deleted).
+async fn tally(conn: &mut PgConnection, sql: &str, actor: &str) -> anyhow::Result<Tally> {
+    let (created, updated, deleted): (i64, i64, i64) =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.to_owned()))
+            .bind(actor)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(Tally {
+        created,
+        updated,
+        deleted,
+    })
+}
+
+async fn apply(
+    conn: &mut PgConnection,
+    batch: &Batch,
+    actor: &str,
+    report: &mut ImportReport,
+) -> anyhow::Result<()> {
+    sqlx::raw_sql(include_str!("staging.sql"))
+        .execute(&mut *conn)
+        .await?;
+    if let Some(countries) = &batch.countries {
+        copy_rows(conn, "import_country", countries).await?;
+        report.countries = tally(conn, include_str!("merge_countries.sql"), actor).await?;
+    }
+    if let Some(topics) = &batch.topics {
+        copy_rows(conn, "import_topic", topics).await?;
+        report.topics = tally(conn, include_str!("merge_topics.sql"), actor).await?;
+    }
+    if let Some(statements) = &batch.statements {
+        copy_rows(conn, "import_statement", statements).await?;
+        report.statements = tally(conn, include_str!("merge_statements.sql"), actor).await?;
+    }
+    if let Some(signatures) = &batch.signatures {
+        copy_rows(conn, "import_signature", signatures).await?;
+        report.signatories = tally(conn, include_str!("merge_signatures.sql"), actor).await?;
+    }
+    if let Some(sources) = &batch.sources {
+        copy_rows(conn, "import_source", sources).await?;
+        report.sources = tally(conn, include_str!("merge_sources.sql"), actor).await?;
+    }
+    Ok(())
+}

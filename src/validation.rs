@@ -1,0 +1,225 @@
+//! Checking input field by field (request bodies, import rows), collecting every
+//! problem so that it can all be fixed in one round.
+
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+
+use crate::domain::{Role, StatementKind};
+use crate::error::{AppError, FieldError};
+
+#[derive(Debug, Default)]
+pub struct Checker {
+    errors: Vec<FieldError>,
+}
+
+impl Checker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn error(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    /// The problems recorded, for callers that report them their own way.
+    pub fn into_errors(self) -> Vec<FieldError> {
+        self.errors
+    }
+
+    /// Fails with every problem recorded.
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Unprocessable(self.errors))
+        }
+    }
+
+    pub fn required<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
+        if value.is_none() {
+            self.error(field, "is required");
+        }
+        value
+    }
+
+    /// Text of at most `max` characters, not blank.
+    pub fn text(&mut self, field: &str, value: Option<String>, max: usize) -> Option<String> {
+        let value = value?;
+        if value.trim().is_empty() {
+            self.error(field, "must not be blank");
+            None
+        } else if value.chars().count() > max {
+            self.error(field, format!("must be at most {max} characters"));
+            None
+        } else {
+            Some(value)
+        }
+    }
+
+    /// Optional free text; absent means empty.
+    pub fn free_text(&mut self, field: &str, value: Option<String>, max: usize) -> String {
+        let value = value.unwrap_or_default();
+        if value.chars().count() > max {
+            self.error(field, format!("must be at most {max} characters"));
+        }
+        value
+    }
+
+    pub fn date(&mut self, field: &str, value: Option<&str>) -> Option<NaiveDate> {
+        let value = value?;
+        match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+            Ok(date) => Some(date),
+            Err(_) => {
+                self.error(
+                    field,
+                    format!("{value:?} is not a date in the form YYYY-MM-DD"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A word of one of the domain's vocabularies.
+    pub fn vocabulary<T: FromStr + strum::VariantNames>(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+    ) -> Option<T> {
+        let value = value?;
+        match T::from_str(value) {
+            Ok(parsed) => Some(parsed),
+            Err(_) => {
+                self.error(
+                    field,
+                    format!("{value:?} is not one of: {}", T::VARIANTS.join(", ")),
+                );
+                None
+            }
+        }
+    }
+
+    /// An absolute http(s) URL.
+    pub fn url(&mut self, field: &str, value: Option<String>) -> Option<String> {
+        let value = value?;
+        // The scheme in lower case, as the database's check has it.
+        let valid = value.len() <= 2000
+            && (value.starts_with("http://") || value.starts_with("https://"))
+            && !value.chars().any(char::is_whitespace)
+            && url::Url::parse(&value)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if valid {
+            Some(value)
+        } else {
+            self.error(field, format!("{value:?} is not an http(s) URL"));
+            None
+        }
+    }
+
+    /// A slug of at most `max` characters: lowercase letters and digits joined by hyphens.
+    pub fn slug(&mut self, field: &str, value: Option<String>, max: usize) -> Option<String> {
+        let value = value?;
+        match crate::domain::Slug::parse(&value) {
+            Ok(_) if value.len() <= max => Some(value),
+            Ok(_) => {
+                self.error(field, format!("must be at most {max} characters"));
+                None
+            }
+            Err(message) => {
+                self.error(field, message);
+                None
+            }
+        }
+    }
+}
+
+/// The rules a participation must keep with its statement, which the database also
+/// enforces: withdrawn after joined, neither before the statement's date, and a role
+/// that fits the statement's kind. `field` names a field as the caller reports it.
+pub fn check_participation(
+    check: &mut Checker,
+    field: impl Fn(&str) -> String,
+    role: Option<Role>,
+    joined_on: Option<NaiveDate>,
+    withdrawn_on: Option<NaiveDate>,
+    statement: Option<(StatementKind, NaiveDate)>,
+) {
+    if let (Some(joined), Some(withdrawn)) = (joined_on, withdrawn_on)
+        && withdrawn < joined
+    {
+        check.error(
+            field("withdrawn_on"),
+            format!("{withdrawn} is before joined_on ({joined})"),
+        );
+    }
+    let Some((kind, issued_on)) = statement else {
+        return;
+    };
+    for (name, date) in [("joined_on", joined_on), ("withdrawn_on", withdrawn_on)] {
+        if let Some(date) = date.filter(|d| *d < issued_on) {
+            check.error(
+                field(name),
+                format!("{date} is before the statement's date ({issued_on})"),
+            );
+        }
+    }
+    if let Some(role) = role
+        && role.is_vote() != kind.is_vote()
+    {
+        check.error(
+            field("role"),
+            if kind.is_vote() {
+                "a vote takes vote_yes, vote_no or vote_abstain"
+            } else {
+                "a letter or statement takes signatory or lead"
+            },
+        );
+    }
+}
+
+/// A slug made from a title, e.g. for a statement posted without an id.
+pub fn slugify(text: &str, max_len: usize) -> String {
+    let mut slug = String::new();
+    for word in text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if slug.len() + word.len() + 1 > max_len {
+            break;
+        }
+        if !slug.is_empty() {
+            slug.push('-');
+        }
+        slug.push_str(&word.to_ascii_lowercase());
+    }
+    slug
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_become_slugs() {
+        assert_eq!(
+            slugify("Joint letter of 22 states: Xinjiang (HRC41)", 40),
+            "joint-letter-of-22-states-xinjiang-hrc41"
+        );
+        assert_eq!(slugify("Déclaration commune", 60), "d-claration-commune");
+        assert_eq!(slugify("a very long title indeed", 10), "a-very");
+    }
+
+    #[test]
+    fn every_problem_is_collected() {
+        let mut checker = Checker::new();
+        checker.text("title", Some("  ".into()), 10);
+        checker.date("issued_on", Some("2019-02-30"));
+        checker.url("source_url", Some("ftp://x".into()));
+        checker.required::<String>("kind", None);
+        let AppError::Unprocessable(errors) = checker.finish().unwrap_err() else {
+            panic!()
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["title", "issued_on", "source_url", "kind"]);
+    }
+}

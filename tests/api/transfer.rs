@@ -1,0 +1,254 @@
+//! Import and export: the admin's seeding path at scale.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+use signatories::keys::ApiRole;
+use signatories::transfer::{self, ExportFormat, ImportOptions, InvalidRows};
+
+use crate::helpers::{TestApp, fresh_database};
+
+fn options(dir: &Path) -> ImportOptions {
+    ImportOptions {
+        dir: dir.to_owned(),
+        dry_run: false,
+        default_topic: Some("xinjiang".to_owned()),
+        actor: "import".to_owned(),
+    }
+}
+
+/// Every file of an export, by name.
+fn read_dir(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&path).unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn exported(
+    db: &sqlx::PgPool,
+    format: ExportFormat,
+) -> (tempfile::TempDir, BTreeMap<String, String>) {
+    let dir = tempfile::tempdir().unwrap();
+    transfer::export(db, dir.path(), format).await.unwrap();
+    let files = read_dir(dir.path());
+    (dir, files)
+}
+
+#[tokio::test]
+async fn export_then_import_into_a_fresh_database_reproduces_it_exactly() {
+    let app = TestApp::spawn().await;
+    let key = app.key("editor", ApiRole::Editor).await;
+    // Change the seeded data through the API first, so the round trip covers more than the seed.
+    let topic = json!({"slug": "tibet", "name": "Human rights in Tibet", "description": "Statements on Tibet."});
+    assert_eq!(
+        app.send_json(Method::POST, "/v1/topics", Some(&key), &topic, &[])
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let statement = json!({
+        "id": "unga80-statement-critical-2025-10-21",
+        "title": "Joint statement on Xinjiang and Tibet, with \"quotes\", commas, and a\nline break",
+        "kind": "joint_statement", "forum": "UN General Assembly Third Committee", "session": "UNGA80",
+        "issued_on": "2025-10-21", "stance": "critical", "topics": ["tibet", "xinjiang"],
+        "summary": "Café au lait, naïve façade: UTF-8 survives.", "reported_count": 40,
+        "signatories": [{"country": "AUS", "role": "lead", "note": "read the text"}, {"country": "NZL", "role": "signatory", "joined_on": "2025-10-25"}],
+        "sources": [{"url": "https://example.org/unga80", "title": "Text", "publisher": "Example", "accessed_on": "2025-10-22"}]
+    });
+    let created = app
+        .send_json(Method::POST, "/v1/statements", Some(&key), &statement, &[])
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    sqlx::query(
+        "update country set official_name = 'Republic of China (Taiwan)' where code = 'TWN'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+
+    for format in [ExportFormat::Csv, ExportFormat::Ndjson] {
+        let (dir, original) = exported(&app.db, format).await;
+        let copy = fresh_database().await;
+        let report = transfer::import(&copy, &options(dir.path())).await.unwrap();
+        assert_eq!(report.statements.created, 1, "{format:?}: {report:?}");
+        assert_eq!(report.topics.created, 1);
+        assert_eq!(report.countries.updated, 1);
+        let (_, reproduced) = exported(&copy, format).await;
+        assert_eq!(reproduced, original, "{format:?}");
+
+        let again = transfer::import(&copy, &options(dir.path())).await.unwrap();
+        assert!(
+            again.changed_nothing(),
+            "importing twice changes nothing: {again:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn importing_the_shared_dataset_into_an_empty_database_equals_the_seed_migrations() {
+    let db = fresh_database().await;
+    let (_, seeded) = exported(&db, ExportFormat::Csv).await;
+    sqlx::query("delete from statement")
+        .execute(&db)
+        .await
+        .unwrap();
+    let report = transfer::import(&db, &options(Path::new("data/xinjiang")))
+        .await
+        .unwrap();
+    assert_eq!(report.statements.created, 25);
+    assert_eq!(report.signatories.created, 508);
+    assert_eq!(report.sources.created, 62);
+    let (_, imported) = exported(&db, ExportFormat::Csv).await;
+    assert_eq!(imported, seeded);
+
+    let feed: i64 = sqlx::query_scalar(
+        "select count(*) from change where actor = 'import' and entity = 'signature'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(feed, 508, "every imported row is in the audit trail");
+}
+
+fn write_files(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in files {
+        std::fs::write(dir.path().join(name), content).unwrap();
+    }
+    dir
+}
+
+#[tokio::test]
+async fn bad_files_are_rejected_with_their_line_numbers_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    let before = app.snapshot().await;
+    let dir = write_files(&[
+        (
+            "statements.csv",
+            "slug,title,kind,forum,session,date,stance,lead_country\n\
+             good-2025-01-01,A good one,joint_letter,HRC,HRC58,2025-01-01,critical,FRA\n\
+             bad-2025-01-02,,joint_letter,HRC,,2025-01-32,critical,XXX\n",
+        ),
+        (
+            "signatories.csv",
+            "statement_slug,country_iso3,role,joined_on,withdrawn_on\n\
+             good-2025-01-01,FRA,signatory,,\n\
+             good-2025-01-01,FRA,signatory,,\n\
+             good-2025-01-01,DEU,vote_yes,,\n\
+             good-2025-01-01,ITA,signatory,2025-02-01,2025-01-15\n\
+             missing-2025,ESP,signatory,,\n",
+        ),
+    ]);
+    let err = transfer::import(&app.db, &options(dir.path()))
+        .await
+        .unwrap_err();
+    let invalid = err
+        .downcast_ref::<InvalidRows>()
+        .expect("a list of bad rows");
+    let expect = [
+        "statements.csv:3: title",
+        "statements.csv:3: date",
+        "statements.csv:3: lead_country",
+        "signatories.csv:3: country_iso3",
+        "signatories.csv:4: role",
+        "signatories.csv:5: withdrawn_on",
+        "signatories.csv:6: statement_slug",
+    ];
+    for needle in expect {
+        assert!(
+            invalid.0.iter().any(|line| line.contains(needle)),
+            "{needle} not in {:#?}",
+            invalid.0
+        );
+    }
+    assert!(
+        !invalid
+            .0
+            .iter()
+            .any(|line| line.contains("statements.csv:2")),
+        "the good row is not blamed"
+    );
+    assert_eq!(app.snapshot().await, before);
+
+    let unparsable = write_files(&[("statements.ndjson", "{\"slug\": \"x\"\n")]);
+    let err = transfer::import(&app.db, &options(unparsable.path()))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("statements.ndjson:1"), "{err}");
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_the_changes_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let dir = write_files(&[
+        (
+            "statements.csv",
+            "slug,title,kind,forum,date,stance,source_urls\n\
+             hrc58-letter-critical-2025-03-01,A letter,joint_letter,UN Human Rights Council,2025-03-01,critical,https://example.org/a\n",
+        ),
+        (
+            "signatories.csv",
+            "statement_slug,country_iso3,role\n\
+             hrc58-letter-critical-2025-03-01,CAN,lead\n\
+             hrc58-letter-critical-2025-03-01,JPN,signatory\n",
+        ),
+    ]);
+    let before = app.snapshot().await;
+    let report = transfer::import(
+        &app.db,
+        &ImportOptions {
+            dry_run: true,
+            ..options(dir.path())
+        },
+    )
+    .await
+    .unwrap();
+    assert!(report.dry_run);
+    assert_eq!(
+        (
+            report.statements.created,
+            report.signatories.created,
+            report.sources.created
+        ),
+        (1, 2, 1)
+    );
+    assert_eq!(app.snapshot().await, before);
+
+    let applied = transfer::import(&app.db, &options(dir.path()))
+        .await
+        .unwrap();
+    assert_eq!(applied.signatories.created, 2);
+    let letter = app
+        .get("/v1/statements/hrc58-letter-critical-2025-03-01")
+        .await
+        .json();
+    assert_eq!(letter["signatory_count"], 2);
+    assert_eq!(letter["sources"][0]["publisher"], "example.org");
+
+    // The file is the truth about the statements it lists: a row removed is a signature removed.
+    std::fs::write(
+        dir.path().join("signatories.csv"),
+        "statement_slug,country_iso3,role\nhrc58-letter-critical-2025-03-01,CAN,lead\n",
+    )
+    .unwrap();
+    let corrected = transfer::import(&app.db, &options(dir.path()))
+        .await
+        .unwrap();
+    assert_eq!(corrected.signatories.deleted, 1);
+    assert_eq!(
+        app.get("/v1/statements/hrc58-letter-critical-2025-03-01")
+            .await
+            .json()["signatory_count"],
+        1
+    );
+}
