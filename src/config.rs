@@ -92,6 +92,11 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(0..=86_400))]
     pub cache_max_age: u32,
 
+    /// Memory for cached GET responses, in bytes (0 turns the cache off).
+    #[arg(long, env = "SIGNATORIES_CACHE_BYTES", value_name = "SIGNATORIES_CACHE_BYTES", global = true,
+          default_value_t = 32 << 20, value_parser = clap::value_parser!(u64).range(0..=(1 << 34)))]
+    pub cache_bytes: u64,
+
     /// A bootstrap admin API key for first setup; never logged.
     #[arg(long, env = "SIGNATORIES_ADMIN_KEY", value_name = "SIGNATORIES_ADMIN_KEY", global = true,
           hide_env_values = true, value_parser = parse_admin_key)]

@@ -6,6 +6,7 @@
 //! request is answered without running the request's own query. Responses are
 //! deterministic for a given version and request, which is what makes the tag strong.
 
+use axum::body::{Body, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -15,6 +16,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
+use super::cache::{CachedResponse, MAX_ENTRY_BYTES, ResponseCache};
 
 #[derive(Debug, Clone, Copy, sqlx::FromRow)]
 pub struct DataVersion {
@@ -141,45 +143,88 @@ pub async fn conditional_get(
         ),
         (header::VARY, "accept, accept-encoding".to_owned()),
     ];
+    let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
     // Only an exact tag short-cuts: `*` must not answer 304 for a resource that
     // may not exist, so it is left to the handler's own response.
-    if request
-        .headers()
-        .get(header::IF_NONE_MATCH)
+    if if_none_match
+        .as_ref()
         .is_some_and(|value| lists_tag(value, &etag))
     {
         return (StatusCode::NOT_MODIFIED, validators).into_response();
     }
-    let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
-    let mut response = next.run(request).await;
+    let mut response = cached_or_computed(&state, version.version, request, next).await;
     if response.status() != StatusCode::OK {
         return response;
     }
     // A single resource tags its own bytes; that tag is then the one to revalidate.
-    if let Some(own) = response
+    let own = response
         .headers()
         .get(header::ETAG)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+        .map(str::to_owned);
+    if let Some(own) = &own
+        && if_none_match.is_some_and(|value| matches(&value, own))
     {
-        let validators = validators
-            .into_iter()
-            .filter(|(name, _)| name != header::ETAG);
-        if if_none_match.is_some_and(|value| matches(&value, &own)) {
-            let mut not_modified =
-                (StatusCode::NOT_MODIFIED, [(header::ETAG, own)]).into_response();
-            for (name, value) in validators {
-                if let Ok(value) = HeaderValue::from_str(&value) {
-                    not_modified.headers_mut().insert(name, value);
-                }
-            }
-            return not_modified;
-        }
-        insert_missing(&mut response, validators);
-        return response;
+        let mut not_modified =
+            (StatusCode::NOT_MODIFIED, [(header::ETAG, own.clone())]).into_response();
+        insert_missing(&mut not_modified, validators);
+        return not_modified;
     }
     insert_missing(&mut response, validators);
     response
+}
+
+/// The answer from the response cache, or computed by the handler and kept when it
+/// is a JSON body of known, moderate size (CSV exports stream and are never held).
+async fn cached_or_computed(
+    state: &AppState,
+    version: i64,
+    request: Request,
+    next: Next,
+) -> Response {
+    let key = ResponseCache::key(
+        version,
+        request.uri().path(),
+        request.uri().query(),
+        request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok()),
+    );
+    if let Some(hit) = state.cache.get(&key) {
+        state.metrics.cache_hits.inc();
+        let mut response = Response::new(Body::from(hit.body.clone()));
+        *response.status_mut() = hit.status;
+        *response.headers_mut() = hit.headers.clone();
+        return response;
+    }
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let small = response
+        .body()
+        .size_hint()
+        .exact()
+        .is_some_and(|n| n <= MAX_ENTRY_BYTES as u64);
+    if response.status() != StatusCode::OK || !is_json || !small {
+        return response;
+    }
+    state.metrics.cache_misses.inc();
+    let (parts, body) = response.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_ENTRY_BYTES).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "response body failed").into_response();
+    };
+    state.cache.insert(
+        key,
+        CachedResponse {
+            status: parts.status,
+            headers: parts.headers.clone(),
+            body: body.clone(),
+        },
+    );
+    Response::from_parts(parts, Body::from(body))
 }
 
 /// Adds the validators a handler did not set itself (e.g. its own Cache-Control).

@@ -2,11 +2,13 @@
 
 mod auth;
 mod body;
+mod cache;
 mod caching;
 mod changes;
 mod countries;
 mod health;
 mod listing;
+mod metrics;
 mod params;
 mod statements;
 mod topics;
@@ -30,6 +32,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use self::cache::ResponseCache;
+use self::metrics::Metrics;
 use crate::config::Config;
 use crate::error::{PROBLEM_JSON, Problem};
 
@@ -38,6 +42,8 @@ use crate::error::{PROBLEM_JSON, Problem};
 pub struct AppState {
     pub db: PgPool,
     pub settings: Arc<HttpSettings>,
+    pub cache: Arc<ResponseCache>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// The HTTP-facing part of the configuration.
@@ -50,6 +56,8 @@ pub struct HttpSettings {
     pub cache_max_age: u32,
     /// SHA-256 of `SIGNATORIES_ADMIN_KEY`, the bootstrap admin key.
     pub admin_key_hash: Option<[u8; 32]>,
+    /// Memory for cached GET responses, in bytes.
+    pub cache_bytes: u64,
 }
 
 impl HttpSettings {
@@ -60,6 +68,7 @@ impl HttpSettings {
             cors_origins: config.cors_origins()?,
             cache_max_age: config.cache_max_age,
             admin_key_hash: config.admin_key.as_deref().map(crate::keys::hash),
+            cache_bytes: config.cache_bytes,
         })
     }
 }
@@ -72,15 +81,29 @@ impl Default for HttpSettings {
             cors_origins: None,
             cache_max_age: 60,
             admin_key_hash: None,
+            cache_bytes: 32 << 20,
         }
     }
 }
 
 impl AppState {
+    /// The state of one service instance. Inside a tokio runtime it also starts
+    /// following other instances' writes (`cache::follow_changes`).
     pub fn new(db: PgPool, settings: HttpSettings) -> Self {
+        let cache = Arc::new(ResponseCache::new(settings.cache_bytes));
+        let metrics = Arc::new(Metrics::default());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(cache::follow_changes(
+                db.clone(),
+                cache.clone(),
+                metrics.clone(),
+            ));
+        }
         Self {
             db,
             settings: Arc::new(settings),
+            cache,
+            metrics,
         }
     }
 }
@@ -133,7 +156,12 @@ pub fn app(state: AppState) -> Router {
 
     Router::new()
         .merge(health::router())
+        .merge(metrics::router())
         .merge(v1)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::record,
+        ))
         .fallback(no_route)
         .with_state(state)
         .layer(DefaultBodyLimit::disable())

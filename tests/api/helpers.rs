@@ -277,3 +277,22 @@ impl TestApp {
         dump
     }
 }
+
+/// A second pool on the same database, as another service instance would have.
+pub fn second_pool(pool: &PgPool) -> PgPool {
+    signatories::db::pool_options(4).connect_lazy_with((*pool.connect_options()).clone())
+}
+
+/// One value of the `/metrics` text, e.g. `signatories_cache_hits_total`.
+pub async fn metric(app: &TestApp, name: &str) -> f64 {
+    let text = app.get("/metrics").await.text();
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("{name} not in:\n{text}"))
+}

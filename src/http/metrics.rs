@@ -1,0 +1,168 @@
+//! `GET /metrics` in the Prometheus text format: requests and latency by route
+//! template and status, the database pool, and the response cache.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use super::AppState;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    state: &'static str,
+}
+
+/// The service's own instruments, one registry per application.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    pool: Family<PoolLabels, Gauge>,
+    pub cache_hits: Counter,
+    pub cache_misses: Counter,
+    pub cache_invalidations: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("signatories");
+        let requests = Family::<RequestLabels, Counter>::default();
+        // 0.25 ms to ~8 s: dashboards' cached hits through CSV exports.
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
+            (|| Histogram::new(exponential_buckets(0.000_25, 2.0, 16))) as fn() -> Histogram,
+        );
+        let pool = Family::<PoolLabels, Gauge>::default();
+        let (cache_hits, cache_misses, cache_invalidations) =
+            (Counter::default(), Counter::default(), Counter::default());
+        registry.register("http_requests", "HTTP requests answered", requests.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer HTTP requests, by route template",
+            latency.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Database pool connections by state",
+            pool.clone(),
+        );
+        registry.register(
+            "cache_hits",
+            "GET responses served from the response cache",
+            cache_hits.clone(),
+        );
+        registry.register(
+            "cache_misses",
+            "Cacheable GET responses computed afresh",
+            cache_misses.clone(),
+        );
+        registry.register(
+            "cache_invalidations",
+            "Times the response cache was emptied because the data changed",
+            cache_invalidations.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            pool,
+            cache_hits,
+            cache_misses,
+            cache_invalidations,
+        }
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/metrics", get(render))
+}
+
+async fn render(State(state): State<AppState>) -> Response {
+    let metrics = &state.metrics;
+    let size = i64::from(state.db.size());
+    let idle = state.db.num_idle() as i64;
+    metrics
+        .pool
+        .get_or_create(&PoolLabels { state: "open" })
+        .set(size);
+    metrics
+        .pool
+        .get_or_create(&PoolLabels { state: "idle" })
+        .set(idle);
+    metrics
+        .pool
+        .get_or_create(&PoolLabels { state: "in_use" })
+        .set(size - idle);
+    metrics
+        .pool
+        .get_or_create(&PoolLabels { state: "max" })
+        .set(i64::from(state.db.options().get_max_connections()));
+    let mut body = String::new();
+    if encode(&mut body, &metrics.registry).is_err() {
+        return (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "metrics could not be encoded",
+        )
+            .into_response();
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// Counts and times every routed request under its route template.
+pub async fn record(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    metrics
+        .latency
+        .get_or_create(&RouteLabels {
+            method: method.clone(),
+            route: route.clone(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            method,
+            route,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
+}
