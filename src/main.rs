@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use clap::{Parser, Subcommand};
 use signatories::config::{Config, LogFormat};
 use signatories::db::{self, Database};
@@ -191,10 +192,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("SIGNATORIES_BIND: cannot listen on {}", config.bind))?;
+    let address = listener.local_addr()?;
+    // Streamed responses (CSV) are written in pieces; Nagle's algorithm would hold
+    // each piece back for the client's delayed ACK.
+    let listener = listener.tap_io(|stream| {
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+        }
+    });
     let database = Database::open(&config).await?;
     db::migrate(&database.pool).await?;
     let app = signatories::app(AppState::new(database.pool.clone(), settings));
-    tracing::info!(address = %listener.local_addr()?, "serving");
+    tracing::info!(address = %address, "serving");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
