@@ -2,6 +2,7 @@
 //! to the app in-process, each test on its own fresh database.
 
 mod cache;
+mod cli;
 mod data_model;
 mod foundation;
 mod helpers;
