@@ -8,6 +8,10 @@ use chrono::NaiveDate;
 use crate::domain::{Role, StatementKind};
 use crate::error::{AppError, FieldError};
 
+/// Words that name API paths beside statement ids (`/v1/statements/compare`), so no
+/// statement may take them; the database refuses them too (`statement_id_not_reserved`).
+const RESERVED_STATEMENT_IDS: [&str; 1] = ["compare"];
+
 #[derive(Debug, Default)]
 pub struct Checker {
     errors: Vec<FieldError>,
@@ -130,6 +134,18 @@ impl Checker {
                 None
             }
         }
+    }
+    /// A statement id: a slug of at most 120 characters that no API path uses.
+    pub fn statement_id(&mut self, field: &str, value: Option<String>) -> Option<String> {
+        let id = self.slug(field, value, 120)?;
+        if RESERVED_STATEMENT_IDS.contains(&id.as_str()) {
+            self.error(
+                field,
+                format!("{id:?} is reserved for an API path; choose another id"),
+            );
+            return None;
+        }
+        Some(id)
     }
 }
 

@@ -68,6 +68,23 @@ impl Cursor {
     pub fn decode(token: &str) -> Option<Self> {
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token).ok()?).ok()
     }
+
+    /// The keyset condition `(key_column, id_column) > (key, id)` (`<` for a
+    /// descending order), the key cast to `key_type`: the rows after this cursor.
+    pub fn push_after(
+        &self,
+        qb: &mut QueryBuilder<Postgres>,
+        (key_column, key_type): (&str, &str),
+        id_column: &str,
+        ascending: bool,
+    ) {
+        let op = if ascending { ">" } else { "<" };
+        qb.push(format!("({key_column}, {id_column}) {op} ("))
+            .push_bind(self.key.clone())
+            .push(format!("::{key_type}, "))
+            .push_bind(self.id.clone())
+            .push(")");
+    }
 }
 
 /// The paging parameters of a list request.

@@ -1,5 +1,6 @@
 //! The HTTP layer: shared state, middleware, and one module per resource.
 
+mod analytics;
 mod auth;
 mod body;
 mod cache;
@@ -149,6 +150,7 @@ pub fn app(state: AppState) -> Router {
         .merge(countries::router())
         .merge(topics::router())
         .merge(changes::router())
+        .merge(analytics::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             caching::conditional_get,

@@ -479,7 +479,7 @@ fn check_statements(
     let mut statements = Vec::new();
     for (line, row) in &file.rows {
         let mut check = Checker::new();
-        let id = check.slug("slug", Some(row.slug.clone()), 120);
+        let id = check.statement_id("slug", Some(row.slug.clone()));
         if !seen.insert(row.slug.clone()) {
             check.error("slug", format!("{} appears twice", row.slug));
         }

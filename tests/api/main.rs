@@ -1,6 +1,7 @@
 //! Integration tests: one binary (so one throwaway PostgreSQL cluster), talking HTTP
 //! to the app in-process, each test on its own fresh database.
 
+mod analytics;
 mod cache;
 mod cli;
 mod data_model;

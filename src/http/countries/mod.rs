@@ -94,7 +94,11 @@ pub async fn resolve_filter(
     }
 }
 
-async fn country_from_path(db: &sqlx::PgPool, code: &str) -> AppResult<Country> {
+/// The country a path names (alpha-3 or alpha-2), or a 404.
+pub(in crate::http) async fn country_from_path(
+    db: &sqlx::PgPool,
+    code: &str,
+) -> AppResult<Country> {
     load_country(&mut *db.acquire().await?, code, false).await
 }
 
@@ -148,11 +152,8 @@ async fn list_countries(
     let mut qb = QueryBuilder::new("select c.* from country c");
     filtered(&mut qb);
     if let Some(cursor) = &paging.cursor {
-        qb.push(" and (c.name, c.code) > (")
-            .push_bind(cursor.key.clone())
-            .push(", ")
-            .push_bind(cursor.id.clone())
-            .push(")");
+        qb.push(" and ");
+        cursor.push_after(&mut qb, ("c.name", "text"), "c.code", true);
     }
     qb.push(" order by c.name, c.code");
     list_response(
@@ -305,12 +306,9 @@ async fn list_country_statements(
         "asc"
     };
     if let Some(cursor) = &paging.cursor {
-        let op = if order == DateOrder::Newest { "<" } else { ">" };
-        qb.push(format!(" and (s.issued_on, s.id) {op} ("))
-            .push_bind(cursor.key.clone())
-            .push("::date, ")
-            .push_bind(cursor.id.clone())
-            .push(")");
+        qb.push(" and ");
+        let ascending = order == DateOrder::Oldest;
+        cursor.push_after(&mut qb, ("s.issued_on", "date"), "s.id", ascending);
     }
     qb.push(format!(
         " order by s.issued_on {direction}, s.id {direction}"
@@ -336,15 +334,17 @@ async fn list_country_statements(
     .await
 }
 
-/// One dated step of a country's record on a topic.
-#[derive(Debug, Clone, Serialize)]
-struct StanceEvent {
-    date: NaiveDate,
-    event: &'static str,
-    statement_id: String,
-    statement_title: String,
-    role: Role,
-    stance: EffectiveStance,
+/// One dated step of a country's record on a topic, as the SQL view `stance_event`
+/// gives it: joining a statement (with the stance taken on joining) or withdrawing.
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+pub struct StanceEvent {
+    pub date: NaiveDate,
+    /// `joined` or `withdrew`.
+    pub event: String,
+    pub statement_id: String,
+    pub statement_title: String,
+    pub role: Role,
+    pub stance: EffectiveStance,
 }
 
 #[derive(Debug, Serialize)]
@@ -373,22 +373,10 @@ struct CountryStances {
 struct StanceRow {
     topic_slug: String,
     topic_name: String,
-    statement_id: String,
-    title: String,
-    role: Role,
-    effective_on: NaiveDate,
-    withdrawn_on: Option<NaiveDate>,
-    stance_on_joining: EffectiveStance,
-}
-
-fn is_side(stance: EffectiveStance) -> bool {
-    matches!(
-        stance,
-        EffectiveStance::Critical
-            | EffectiveStance::Supportive
-            | EffectiveStance::Yes
-            | EffectiveStance::No
-    )
+    #[sqlx(flatten)]
+    event: StanceEvent,
+    /// `stance_side()` of the step's stance: null when it is not a side.
+    side: Option<EffectiveStance>,
 }
 
 async fn get_country_stances(
@@ -399,67 +387,42 @@ async fn get_country_stances(
     let topic = params.one::<Slug>("topic");
     params.finish()?;
     let country = country_from_path(&state.db, &code).await?;
-    // The stance a country took when it joined is effective_stance() of the same
-    // participation without its withdrawal; the withdrawal is an event of its own.
+    // The steps and which of them are sides come from SQL (view stance_event, function
+    // stance_side), the same definitions GET /v1/topics/{slug}/switchers uses.
     let rows: Vec<StanceRow> = sqlx::query_as(
-        "select t.slug as topic_slug, t.name as topic_name, s.id as statement_id, s.title, p.role, \
-                p.effective_on, p.withdrawn_on, effective_stance(s.stance, p.role, null) as stance_on_joining \
-         from participation p \
-         join statement s on s.id = p.statement_id \
-         join statement_topic st on st.statement_id = s.id \
+        "select t.slug as topic_slug, t.name as topic_name, e.date, e.event, e.statement_id, \
+                e.statement_title, e.role, e.stance, stance_side(e.stance) as side \
+         from stance_event e \
+         join statement_topic st on st.statement_id = e.statement_id \
          join topic t on t.slug = st.topic_slug \
-         where p.country_code = $1 and ($2::text is null or t.slug = $2) \
-         order by t.slug, p.effective_on, s.id",
+         where e.country_code = $1 and ($2::text is null or t.slug = $2) \
+         order by t.slug, e.date, e.statement_id, e.event",
     )
     .bind(&country.code)
     .bind(topic.as_ref().map(Slug::as_str))
     .fetch_all(&state.db)
     .await?;
 
-    let mut by_topic: BTreeMap<String, (TopicRef, Vec<StanceEvent>)> = BTreeMap::new();
+    let mut by_topic: BTreeMap<String, (TopicRef, Vec<StanceEvent>, Vec<EffectiveStance>)> =
+        BTreeMap::new();
     for row in rows {
-        let entry = by_topic.entry(row.topic_slug.clone()).or_insert_with(|| {
-            (
-                TopicRef {
-                    slug: row.topic_slug.clone(),
-                    name: row.topic_name.clone(),
-                },
-                Vec::new(),
-            )
+        let (_, timeline, sides) = by_topic.entry(row.topic_slug.clone()).or_insert_with(|| {
+            let topic = TopicRef {
+                slug: row.topic_slug,
+                name: row.topic_name,
+            };
+            (topic, Vec::new(), Vec::new())
         });
-        entry.1.push(StanceEvent {
-            date: row.effective_on,
-            event: "joined",
-            statement_id: row.statement_id.clone(),
-            statement_title: row.title.clone(),
-            role: row.role,
-            stance: row.stance_on_joining,
-        });
-        if let Some(withdrawn_on) = row.withdrawn_on {
-            entry.1.push(StanceEvent {
-                date: withdrawn_on,
-                event: "withdrew",
-                statement_id: row.statement_id,
-                statement_title: row.title,
-                role: row.role,
-                stance: EffectiveStance::Withdrawn,
-            });
+        if let Some(side) = row.side
+            && !sides.contains(&side)
+        {
+            sides.push(side);
         }
+        timeline.push(row.event);
     }
     let topics = by_topic
         .into_values()
-        .map(|(topic, mut timeline)| {
-            timeline.sort_by(|a, b| {
-                a.date
-                    .cmp(&b.date)
-                    .then_with(|| a.statement_id.cmp(&b.statement_id))
-            });
-            let mut sides: Vec<EffectiveStance> = Vec::new();
-            for event in &timeline {
-                if is_side(event.stance) && !sides.contains(&event.stance) {
-                    sides.push(event.stance);
-                }
-            }
+        .map(|(topic, timeline, sides)| {
             let latest = timeline
                 .last()
                 .expect("a topic appears with at least one event");

@@ -6,6 +6,8 @@
 mod read;
 mod write;
 
+pub(super) use read::StatementFilter;
+
 use axum::Router;
 use axum::routing::{delete, get, post, put};
 use chrono::{DateTime, NaiveDate, Utc};

@@ -58,26 +58,27 @@ impl StatementSort {
     }
 }
 
-/// The filters of `GET /v1/statements`, checked.
+/// The filters of `GET /v1/statements`, checked; the analytics filter statements
+/// the same way.
 #[derive(Debug, Default)]
-struct StatementFilter {
-    countries: Vec<String>,
-    country_roles: Vec<Role>,
-    stances: Vec<Stance>,
-    kinds: Vec<StatementKind>,
-    topic: Option<Slug>,
-    forum: Option<String>,
-    session: Option<String>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    q: Option<String>,
-    lead: Option<String>,
+pub(in crate::http) struct StatementFilter {
+    pub countries: Vec<String>,
+    pub country_roles: Vec<Role>,
+    pub stances: Vec<Stance>,
+    pub kinds: Vec<StatementKind>,
+    pub topic: Option<Slug>,
+    pub forum: Option<String>,
+    pub session: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub q: Option<String>,
+    pub lead: Option<String>,
 }
 
 impl StatementFilter {
     /// `select … from statement s where <filters>` as a CTE named `matches`, with a
     /// `rank` column for full-text relevance (0 without `q`).
-    fn push_matches(&self, qb: &mut QueryBuilder<Postgres>) {
+    pub fn push_matches(&self, qb: &mut QueryBuilder<Postgres>) {
         qb.push("with matches as (select s.*, ");
         match &self.q {
             Some(q) => {
@@ -193,12 +194,8 @@ pub(super) async fn list_statements(
         " select {STATEMENT_COLUMNS}, s.rank from matches s where true"
     ));
     if let Some(cursor) = &paging.cursor {
-        let op = if ascending { ">" } else { "<" };
-        qb.push(format!(" and (s.{key}, s.id) {op} ("))
-            .push_bind(cursor.key.clone())
-            .push(format!("::{key_type}, "))
-            .push_bind(cursor.id.clone())
-            .push(")");
+        qb.push(" and ");
+        cursor.push_after(&mut qb, (&format!("s.{key}"), key_type), "s.id", ascending);
     }
     let direction = if ascending { "asc" } else { "desc" };
     qb.push(format!(" order by s.{key} {direction}, s.id {direction}"));
@@ -295,11 +292,8 @@ pub(super) async fn list_signatories(
     let mut qb = QueryBuilder::new(format!("select {SIGNATORY_COLUMNS}"));
     filtered(&mut qb);
     if let Some(cursor) = &paging.cursor {
-        qb.push(format!(" and ({key}, c.code) > ("))
-            .push_bind(cursor.key.clone())
-            .push(format!("::{key_type}, "))
-            .push_bind(cursor.id.clone())
-            .push(")");
+        qb.push(" and ");
+        cursor.push_after(&mut qb, (key, key_type), "c.code", true);
     }
     qb.push(format!(" order by {key}, c.code"));
     let file_stem = format!("{}-signatories", statement.id);

@@ -216,7 +216,7 @@ async fn validate_statement(
         }
     }
     let id = match input.id {
-        Some(id) => check.slug("id", Some(id), 120),
+        Some(id) => check.statement_id("id", Some(id)),
         None => match (&title, issued_on) {
             (Some(title), Some(date)) => Some(match slugify(title, 80) {
                 words if words.is_empty() => format!("statement-{date}"),

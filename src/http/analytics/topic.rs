@@ -1,0 +1,327 @@
+//! A topic over time: `GET /v1/topics/{slug}/timeline` (each statement with the
+//! running count of countries on each side) and `GET /v1/topics/{slug}/switchers`
+//! (the countries that have been on more than one side).
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json as SqlJson;
+use sqlx::{Postgres, QueryBuilder};
+
+use super::topic_from_path;
+use crate::domain::{EffectiveStance, Slug, Stance, StatementKind};
+use crate::error::AppResult;
+use crate::http::AppState;
+use crate::http::countries::{Country, StanceEvent};
+use crate::http::listing::{Cursor, Paging, list_response};
+use crate::http::params::Params;
+use crate::http::statements::StanceCounts;
+
+/// Distinct countries that have taken each side.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+struct SideCounts {
+    critical: i64,
+    supportive: i64,
+    yes: i64,
+    no: i64,
+}
+
+/// One statement of a topic's timeline.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+struct TimelineEntry {
+    statement_id: String,
+    title: String,
+    kind: StatementKind,
+    forum: String,
+    session: Option<String>,
+    issued_on: NaiveDate,
+    stance: Option<Stance>,
+    reported_count: Option<i32>,
+    participant_count: i32,
+    stance_counts: SqlJson<StanceCounts>,
+    cumulative: SqlJson<SideCounts>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct TimelineCsv {
+    statement_id: String,
+    title: String,
+    kind: String,
+    forum: String,
+    session: Option<String>,
+    issued_on: String,
+    stance: Option<String>,
+    reported_count: Option<i32>,
+    participant_count: i32,
+    critical: i64,
+    supportive: i64,
+    neutral: i64,
+    abstain: i64,
+    withdrawn: i64,
+    yes: i64,
+    no: i64,
+    cumulative_critical: i64,
+    cumulative_supportive: i64,
+    cumulative_yes: i64,
+    cumulative_no: i64,
+}
+
+impl From<TimelineEntry> for TimelineCsv {
+    fn from(e: TimelineEntry) -> Self {
+        let (counts, cumulative) = (e.stance_counts.0, e.cumulative.0);
+        Self {
+            statement_id: e.statement_id,
+            title: e.title,
+            kind: e.kind.as_str().to_owned(),
+            forum: e.forum,
+            session: e.session,
+            issued_on: e.issued_on.to_string(),
+            stance: e.stance.map(|s| s.as_str().to_owned()),
+            reported_count: e.reported_count,
+            participant_count: e.participant_count,
+            critical: counts.critical,
+            supportive: counts.supportive,
+            neutral: counts.neutral,
+            abstain: counts.abstain,
+            withdrawn: counts.withdrawn,
+            yes: counts.yes,
+            no: counts.no,
+            cumulative_critical: cumulative.critical,
+            cumulative_supportive: cumulative.supportive,
+            cumulative_yes: cumulative.yes,
+            cumulative_no: cumulative.no,
+        }
+    }
+}
+
+const TIMELINE_SORT: &str = "date";
+
+/// The running totals: for each statement date of the topic, the distinct countries
+/// that have taken each side in its statements up to that date. Each country counts
+/// once per side, from the date of the first statement it took that side in
+/// (withdrawn participations are not a side). One pass over the topic's
+/// participations, then a window over its dates.
+const CUMULATIVE: &str = "with firsts as ( \
+        select stance_side(p.effective_stance) as side, p.country_code, min(p.issued_on) as first_on \
+        from participation p \
+        join statement_topic st on st.statement_id = p.statement_id \
+        where st.topic_slug = $1 and stance_side(p.effective_stance) is not null \
+        group by 1, 2 \
+    ), newcomers as ( \
+        select first_on, \
+               count(*) filter (where side = 'critical') as critical, \
+               count(*) filter (where side = 'supportive') as supportive, \
+               count(*) filter (where side = 'yes') as yes, \
+               count(*) filter (where side = 'no') as no \
+        from firsts group by first_on \
+    ), cumulative as ( \
+        select d.issued_on, jsonb_build_object( \
+                   'critical', coalesce(sum(n.critical) over w, 0), \
+                   'supportive', coalesce(sum(n.supportive) over w, 0), \
+                   'yes', coalesce(sum(n.yes) over w, 0), \
+                   'no', coalesce(sum(n.no) over w, 0)) as counts \
+        from (select distinct s.issued_on from statement s \
+              join statement_topic st on st.statement_id = s.id where st.topic_slug = $1) d \
+        left join newcomers n on n.first_on = d.issued_on \
+        window w as (order by d.issued_on) \
+    )";
+
+pub(super) async fn timeline(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    mut params: Params,
+) -> AppResult<Response> {
+    let (from, to) = params.date_range();
+    let paging = Paging::parse(&mut params, &headers, TIMELINE_SORT);
+    params.finish()?;
+    let topic = topic_from_path(&state.db, &slug).await?;
+
+    // $1 is the topic in every query below (CUMULATIVE refers to it).
+    let filtered = |qb: &mut QueryBuilder<Postgres>, select: &str| {
+        qb.push(select)
+            .push(" from statement s join statement_topic st on st.statement_id = s.id and st.topic_slug = ")
+            .push_bind(topic.as_str().to_owned());
+        if let Some(from) = from {
+            qb.push(" and s.issued_on >= ").push_bind(from);
+        }
+        if let Some(to) = to {
+            qb.push(" and s.issued_on <= ").push_bind(to);
+        }
+    };
+    let mut qb = QueryBuilder::new("");
+    filtered(
+        &mut qb,
+        &format!(
+            "{CUMULATIVE} select s.id as statement_id, s.title, s.kind, s.forum, s.session, s.issued_on, \
+             s.stance, s.reported_count, s.participant_count, s.stance_counts, c.counts as cumulative"
+        ),
+    );
+    qb.push(" join cumulative c on c.issued_on = s.issued_on");
+    if let Some(cursor) = &paging.cursor {
+        qb.push(" where ");
+        cursor.push_after(&mut qb, ("s.issued_on", "date"), "s.id", true);
+    }
+    qb.push(" order by s.issued_on, s.id");
+    list_response(
+        &state.db,
+        qb,
+        || {
+            let mut count = QueryBuilder::new("");
+            filtered(&mut count, "select count(*)");
+            count
+        },
+        &paging,
+        &uri,
+        (&format!("{}-timeline", topic.as_str()), TimelineCsv::from),
+        |e: &TimelineEntry| Cursor {
+            sort: TIMELINE_SORT.into(),
+            key: e.issued_on.to_string(),
+            id: e.statement_id.clone(),
+        },
+    )
+    .await
+}
+
+/// One side a switcher has been on: how often, and its first and last step there.
+#[derive(Debug, Serialize, Deserialize)]
+struct SideSpan {
+    side: EffectiveStance,
+    participations: i64,
+    first: StanceEvent,
+    last: StanceEvent,
+}
+
+/// A country that has been on more than one side of a topic.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+struct Switcher {
+    country: SqlJson<Country>,
+    /// In the order it first took them.
+    sides: SqlJson<Vec<SideSpan>>,
+    latest: SqlJson<StanceEvent>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct SwitcherCsv {
+    country_code: String,
+    country_name: String,
+    region: Option<String>,
+    subregion: Option<String>,
+    sides: String,
+    first_on: String,
+    participations: i64,
+    latest_stance: String,
+    latest_on: String,
+    latest_statement_id: String,
+}
+
+impl From<Switcher> for SwitcherCsv {
+    fn from(s: Switcher) -> Self {
+        let (country, sides, latest) = (s.country.0, s.sides.0, s.latest.0);
+        let joined = |part: &dyn Fn(&SideSpan) -> String| {
+            sides.iter().map(part).collect::<Vec<_>>().join(";")
+        };
+        Self {
+            sides: joined(&|s| s.side.as_str().to_owned()),
+            first_on: joined(&|s| s.first.date.to_string()),
+            participations: sides.iter().map(|s| s.participations).sum(),
+            country_code: country.code,
+            country_name: country.name,
+            region: country.region,
+            subregion: country.subregion,
+            latest_stance: latest.stance.as_str().to_owned(),
+            latest_on: latest.date.to_string(),
+            latest_statement_id: latest.statement_id,
+        }
+    }
+}
+
+/// A step of view `stance_event` as a text array that orders as the steps do (ISO
+/// date first, then statement id and event), so that the first and last step of a
+/// group are a plain `min()`/`max()` in one hash aggregation instead of a sort of
+/// every step of the topic.
+const STEP: &str =
+    "array[e.date::text, e.statement_id, e.event, e.role::text, e.stance::text, e.statement_title]";
+
+/// A step array as a [`StanceEvent`] object.
+fn step_json(step: &str) -> String {
+    format!(
+        "jsonb_build_object('date', {step}[1], 'statement_id', {step}[2], 'event', {step}[3], \
+         'role', {step}[4], 'stance', {step}[5], 'statement_title', {step}[6])"
+    )
+}
+
+const SWITCHER_SORT: &str = "name";
+
+pub(super) async fn switchers(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    mut params: Params,
+) -> AppResult<Response> {
+    let paging = Paging::parse(&mut params, &headers, SWITCHER_SORT);
+    params.finish()?;
+    let topic: Slug = topic_from_path(&state.db, &slug).await?;
+
+    // A switcher has more than one side among its steps (stance_side() of the stance it
+    // took on joining), as `switched` in GET /v1/countries/{code}/stances.
+    let switched = |qb: &mut QueryBuilder<Postgres>| {
+        qb.push(format!(
+            "with spans as ( \
+                 select e.country_code, e.stance, count(*) as participations, \
+                        min({STEP}) as first, max({STEP}) as last \
+                 from stance_event e \
+                 join statement_topic st on st.statement_id = e.statement_id and st.topic_slug = "
+        ))
+        .push_bind(topic.as_str().to_owned())
+        .push(format!(
+            " group by e.country_code, e.stance \
+             ), switchers as ( \
+                 select country_code, \
+                        jsonb_agg(jsonb_build_object('side', stance, 'participations', participations, \
+                                                     'first', {first}, 'last', {last}) order by first) \
+                            filter (where stance_side(stance) is not null) as sides, \
+                        max(last) as latest \
+                 from spans group by country_code \
+                 having count(stance_side(stance)) > 1 \
+             )",
+            first = step_json("first"),
+            last = step_json("last"),
+        ));
+    };
+    let mut qb = QueryBuilder::new("");
+    switched(&mut qb);
+    qb.push(format!(
+        " select to_jsonb(c) as country, w.sides, {} as latest \
+         from switchers w join country c on c.code = w.country_code where true",
+        step_json("w.latest")
+    ));
+    if let Some(cursor) = &paging.cursor {
+        qb.push(" and ");
+        cursor.push_after(&mut qb, ("c.name", "text"), "c.code", true);
+    }
+    qb.push(" order by c.name, c.code");
+    list_response(
+        &state.db,
+        qb,
+        || {
+            let mut count = QueryBuilder::new("");
+            switched(&mut count);
+            count.push(" select count(*) from switchers");
+            count
+        },
+        &paging,
+        &uri,
+        (&format!("{}-switchers", topic.as_str()), SwitcherCsv::from),
+        |s: &Switcher| Cursor {
+            sort: SWITCHER_SORT.into(),
+            key: s.country.0.name.clone(),
+            id: s.country.0.code.clone(),
+        },
+    )
+    .await
+}

@@ -1,0 +1,837 @@
+//! The dashboard analytics, through HTTP, checked against numbers computed here from
+//! the dataset files (data/xinjiang/*.csv, data/countries/countries.csv), never copied
+//! from the implementation.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::http::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestResponse};
+
+#[derive(Debug, Clone, Deserialize)]
+struct DatasetStatement {
+    slug: String,
+    date: String,
+    stance: String,
+    reported_count: Option<i64>,
+    list_complete: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct DatasetSignature {
+    statement_slug: String,
+    country_iso3: String,
+    role: String,
+    joined_on: String,
+    withdrawn_on: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct DatasetCountry {
+    iso3: String,
+    region: String,
+}
+
+fn read<T: for<'de> Deserialize<'de>>(path: &str) -> Vec<T> {
+    csv::Reader::from_path(path)
+        .unwrap()
+        .deserialize()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The dataset, with each participation's stance worked out here from the rules in
+/// data/xinjiang/README.md.
+struct Dataset {
+    statements: BTreeMap<String, DatasetStatement>,
+    signatures: Vec<DatasetSignature>,
+    regions: BTreeMap<String, String>,
+}
+
+impl Dataset {
+    fn load() -> Self {
+        Self {
+            statements: read::<DatasetStatement>("data/xinjiang/statements.csv")
+                .into_iter()
+                .map(|s| (s.slug.clone(), s))
+                .collect(),
+            signatures: read("data/xinjiang/signatories.csv"),
+            regions: read::<DatasetCountry>("data/countries/countries.csv")
+                .into_iter()
+                .map(|c| (c.iso3, c.region))
+                .collect(),
+        }
+    }
+
+    /// Where the participation leaves the country, withdrawal included.
+    fn stance(&self, g: &DatasetSignature) -> String {
+        if !g.withdrawn_on.is_empty() {
+            return "withdrawn".into();
+        }
+        self.stance_on_joining(g)
+    }
+
+    /// The stance the country took when it joined.
+    fn stance_on_joining(&self, g: &DatasetSignature) -> String {
+        let stance = self.statements[&g.statement_slug].stance.as_str();
+        match (stance, g.role.as_str()) {
+            (_, "vote_abstain") => "abstain".into(),
+            ("critical", "vote_no") => "supportive".into(),
+            ("supportive", "vote_no") => "critical".into(),
+            (stance, _) => stance.into(),
+        }
+    }
+
+    fn of(&self, statement: &str) -> BTreeMap<String, &DatasetSignature> {
+        self.signatures
+            .iter()
+            .filter(|g| g.statement_slug == statement)
+            .map(|g| (g.country_iso3.clone(), g))
+            .collect()
+    }
+
+    /// A statement's countries by effective stance.
+    fn stances_of(&self, statement: &str) -> BTreeMap<String, BTreeSet<String>> {
+        let mut stances: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (country, g) in self.of(statement) {
+            stances.entry(self.stance(g)).or_default().insert(country);
+        }
+        stances
+    }
+
+    fn date(&self, g: &DatasetSignature) -> &str {
+        &self.statements[&g.statement_slug].date
+    }
+}
+
+fn is_side(stance: &str) -> bool {
+    matches!(stance, "critical" | "supportive" | "yes" | "no")
+}
+
+/// `{"critical": n, …}` with every effective stance present.
+fn stance_counts(stances: &BTreeMap<String, BTreeSet<String>>) -> Value {
+    let mut counts = serde_json::Map::new();
+    for stance in [
+        "critical",
+        "supportive",
+        "neutral",
+        "abstain",
+        "withdrawn",
+        "yes",
+        "no",
+    ] {
+        counts.insert(
+            stance.into(),
+            json!(stances.get(stance).map_or(0, BTreeSet::len)),
+        );
+    }
+    Value::Object(counts)
+}
+
+fn data(response: &TestResponse) -> Vec<Value> {
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    response.json()["data"].as_array().unwrap().clone()
+}
+
+fn csv_rows(response: &TestResponse) -> Vec<BTreeMap<String, String>> {
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    assert_eq!(
+        response.header("content-type"),
+        Some("text/csv; charset=utf-8")
+    );
+    csv::Reader::from_reader(response.body.as_ref())
+        .deserialize()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Every row of a paged list, following `next_cursor` to the end.
+async fn walk(app: &TestApp, first: &str) -> Vec<Value> {
+    let mut rows = Vec::new();
+    let mut uri = first.to_owned();
+    loop {
+        let page = app.get(&uri).await;
+        rows.extend(data(&page));
+        match page.json()["page"]["next_cursor"].as_str() {
+            Some(cursor) => uri = format!("{first}&cursor={cursor}"),
+            None => return rows,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_july_2019_round_splits_22_critical_against_50_supportive_and_one_withdrawal() {
+    let app = TestApp::spawn().await;
+    let dataset = Dataset::load();
+    let july: Vec<&DatasetStatement> = dataset
+        .statements
+        .values()
+        .filter(|s| s.date.starts_with("2019-07"))
+        .collect();
+    assert_eq!(july.len(), 2, "the paired letters");
+
+    let groups = data(
+        &app.get(
+            "/v1/stats/stances?group_by=statement&topic=xinjiang&from=2019-07-01&to=2019-07-31",
+        )
+        .await,
+    );
+    assert_eq!(groups.len(), july.len());
+    for statement in july {
+        let stances = dataset.stances_of(&statement.slug);
+        let group = groups
+            .iter()
+            .find(|g| g["statement_id"] == statement.slug.as_str())
+            .unwrap();
+        assert_eq!(group["stance_counts"], stance_counts(&stances), "{group}");
+        assert_eq!(group["statement_issued_on"], statement.date.as_str());
+        assert_eq!(group["year"], Value::Null, "not grouped by year");
+    }
+    let counter = groups
+        .iter()
+        .find(|g| g["statement_id"] == "hrc41-letter-supportive-2019-07-12")
+        .unwrap();
+    assert_eq!(
+        (
+            &counter["stance_counts"]["supportive"],
+            &counter["stance_counts"]["withdrawn"]
+        ),
+        (&json!(50), &json!(1)),
+        "50 signers and Qatar's withdrawal"
+    );
+}
+
+#[tokio::test]
+async fn how_the_split_grew_year_by_year_and_region_by_region() {
+    let app = TestApp::spawn().await;
+    let dataset = Dataset::load();
+    // Distinct countries per (year, region) and effective stance.
+    let mut expected: BTreeMap<(String, String), BTreeMap<String, BTreeSet<String>>> =
+        BTreeMap::new();
+    for g in &dataset.signatures {
+        let year = dataset.date(g)[..4].to_owned();
+        let region = dataset.regions[&g.country_iso3].clone();
+        expected
+            .entry((year, region))
+            .or_default()
+            .entry(dataset.stance(g))
+            .or_default()
+            .insert(g.country_iso3.clone());
+    }
+
+    let by_year = data(&app.get("/v1/stats/stances?group_by=year").await);
+    let years: BTreeSet<&str> = expected.keys().map(|(y, _)| y.as_str()).collect();
+    assert_eq!(
+        by_year
+            .iter()
+            .map(|g| g["year"].to_string())
+            .collect::<Vec<_>>(),
+        years.iter().map(|y| y.to_string()).collect::<Vec<_>>(),
+        "one row per year, in order"
+    );
+    for group in &by_year {
+        let year = group["year"].to_string();
+        let mut stances: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut countries = BTreeSet::new();
+        for ((y, _), by_stance) in &expected {
+            if *y == year {
+                for (stance, codes) in by_stance {
+                    stances
+                        .entry(stance.clone())
+                        .or_default()
+                        .extend(codes.iter().cloned());
+                    countries.extend(codes.iter().cloned());
+                }
+            }
+        }
+        assert_eq!(group["stance_counts"], stance_counts(&stances), "{year}");
+        assert_eq!(group["countries"], countries.len(), "{year}");
+    }
+
+    // The same in two dimensions, walked page by page, and as one CSV file.
+    let uri = "/v1/stats/stances?group_by=region&group_by=year&topic=xinjiang&limit=7";
+    let groups = walk(&app, uri).await;
+    assert_eq!(groups.len(), expected.len());
+    for ((year, region), stances) in &expected {
+        let group = groups
+            .iter()
+            .find(|g| g["year"] == year.parse::<u64>().unwrap() && g["region"] == region.as_str())
+            .unwrap_or_else(|| panic!("{year} {region}"));
+        assert_eq!(group["stance_counts"], stance_counts(stances));
+    }
+    let keys: Vec<(String, String)> = groups
+        .iter()
+        .map(|g| {
+            (
+                g["year"].to_string(),
+                g["region"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        expected.keys().cloned().collect::<Vec<_>>(),
+        "ordered by year, then region, each group once"
+    );
+    let csv = csv_rows(
+        &app.get("/v1/stats/stances?group_by=year,region&format=csv")
+            .await,
+    );
+    assert_eq!(csv.len(), expected.len(), "CSV is every group, unpaged");
+    let first = &csv[0];
+    let (year, region) = expected.keys().next().unwrap();
+    assert_eq!((&first["year"], &first["region"]), (year, region));
+    assert_eq!(first["statement_id"], "", "not grouped by statement");
+
+    // A cursor belongs to its grouping.
+    let cursor = app.get(uri).await.json()["page"]["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let problem = app
+        .get(&format!("/v1/stats/stances?group_by=year&cursor={cursor}"))
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(problem["errors"][0]["field"], "cursor");
+
+    // Filters narrow: only the vote.
+    let votes = data(&app.get("/v1/stats/stances?kind=recorded_vote").await);
+    let vote = dataset.of("hrc51-vote-2022-10-06");
+    assert_eq!(votes[0]["countries"], vote.len());
+    assert_eq!(votes[0]["participations"], vote.len());
+}
+
+#[tokio::test]
+async fn the_timeline_counts_each_side_cumulatively_and_shows_qatars_withdrawal() {
+    let app = TestApp::spawn().await;
+    let dataset = Dataset::load();
+    let mut statements: Vec<&DatasetStatement> = dataset.statements.values().collect();
+    statements.sort_by(|a, b| (&a.date, &a.slug).cmp(&(&b.date, &b.slug)));
+
+    let timeline = walk(&app, "/v1/topics/xinjiang/timeline?limit=4").await;
+    assert_eq!(
+        timeline
+            .iter()
+            .map(|e| e["statement_id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        statements
+            .iter()
+            .map(|s| s.slug.as_str())
+            .collect::<Vec<_>>(),
+        "every statement on the topic, oldest first"
+    );
+    for (entry, statement) in timeline.iter().zip(&statements) {
+        // Countries that took each side (not withdrawn) in any statement up to this date.
+        let mut sides: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for g in &dataset.signatures {
+            let stance = dataset.stance(g);
+            if is_side(&stance) && *dataset.date(g) <= *statement.date {
+                sides
+                    .entry(stance)
+                    .or_default()
+                    .insert(g.country_iso3.clone());
+            }
+        }
+        let count = |side: &str| sides.get(side).map_or(0, BTreeSet::len);
+        assert_eq!(
+            entry["cumulative"],
+            json!({"critical": count("critical"), "supportive": count("supportive"),
+                   "yes": count("yes"), "no": count("no")}),
+            "{}",
+            statement.slug
+        );
+        let stances = dataset.stances_of(&statement.slug);
+        assert_eq!(entry["stance_counts"], stance_counts(&stances));
+    }
+
+    let qatar = dataset
+        .signatures
+        .iter()
+        .find(|g| g.country_iso3 == "QAT" && !g.withdrawn_on.is_empty())
+        .unwrap();
+    let counter = timeline
+        .iter()
+        .find(|e| e["statement_id"] == qatar.statement_slug.as_str())
+        .unwrap();
+    assert_eq!(counter["stance_counts"]["withdrawn"], 1, "{counter}");
+    let signed_with_qatar = dataset.of(&qatar.statement_slug).len();
+    assert_eq!(
+        counter["cumulative"]["supportive"],
+        signed_with_qatar - 1,
+        "Qatar is not on the supportive side after it withdrew"
+    );
+
+    let csv = csv_rows(&app.get("/v1/topics/xinjiang/timeline?format=csv").await);
+    assert_eq!(csv.len(), statements.len());
+    let last = csv.last().unwrap();
+    assert_eq!(
+        last["cumulative_critical"],
+        timeline.last().unwrap()["cumulative"]["critical"].to_string()
+    );
+
+    let from_2022 = data(
+        &app.get("/v1/topics/xinjiang/timeline?from=2022-01-01")
+            .await,
+    );
+    assert_eq!(
+        from_2022[0]["cumulative"],
+        timeline[timeline.len() - from_2022.len()]["cumulative"],
+        "dates only cut the rows; the counts run from the start"
+    );
+}
+
+#[tokio::test]
+async fn comparing_two_statements_shows_overlap_and_the_countries_on_both_sides() {
+    let app = TestApp::spawn().await;
+    let dataset = Dataset::load();
+    for (a, b) in [
+        (
+            "hrc41-letter-critical-2019-07-08",
+            "hrc41-letter-supportive-2019-07-12",
+        ),
+        (
+            "hrc41-letter-supportive-2019-07-12",
+            "unga77-statement-critical-2022-10-31",
+        ),
+        (
+            "hrc41-letter-supportive-2019-07-12",
+            "hrc51-vote-2022-10-06",
+        ),
+        (
+            "unga75-statement-critical-2020-10-06",
+            "unga77-statement-critical-2022-10-31",
+        ),
+    ] {
+        let (in_a, in_b) = (dataset.of(a), dataset.of(b));
+        let both: BTreeSet<&String> = in_a.keys().filter(|c| in_b.contains_key(*c)).collect();
+        let opposite: BTreeSet<&String> = both
+            .iter()
+            .copied()
+            .filter(|c| {
+                let sides = [dataset.stance(in_a[*c]), dataset.stance(in_b[*c])];
+                sides == ["critical", "supportive"] || sides == ["supportive", "critical"]
+            })
+            .collect();
+
+        let comparison = app
+            .get(&format!("/v1/statements/compare?a={a}&b={b}"))
+            .await;
+        assert_eq!(comparison.status, StatusCode::OK, "{}", comparison.text());
+        let comparison = comparison.json();
+        assert_eq!(
+            (&comparison["a"]["id"], &comparison["b"]["id"]),
+            (&json!(a), &json!(b))
+        );
+        assert_eq!(
+            comparison["counts"],
+            json!({"both": both.len(), "only_a": in_a.len() - both.len(),
+                   "only_b": in_b.len() - both.len(), "opposite_sides": opposite.len()}),
+            "{a} vs {b}"
+        );
+        let countries = comparison["countries"].as_array().unwrap();
+        let listed = |presence: &str| -> BTreeSet<String> {
+            countries
+                .iter()
+                .filter(|c| c["presence"] == presence)
+                .map(|c| c["country"]["code"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(listed("both"), both.iter().map(|c| c.to_string()).collect());
+        let on_both_sides: BTreeSet<String> = countries
+            .iter()
+            .filter(|c| c["opposite_sides"] == true)
+            .map(|c| c["country"]["code"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            on_both_sides,
+            opposite.iter().map(|c| c.to_string()).collect()
+        );
+        for c in countries {
+            let code = c["country"]["code"].as_str().unwrap();
+            for (side, rows) in [("a", &in_a), ("b", &in_b)] {
+                match rows.get(code) {
+                    Some(g) => {
+                        assert_eq!(c[side]["role"], g.role.as_str());
+                        assert_eq!(c[side]["effective_stance"], dataset.stance(g));
+                    }
+                    None => assert_eq!(c[side], Value::Null),
+                }
+            }
+        }
+    }
+
+    // The July 2019 letters: nobody signed both; the 2019 counter-letter and the 2022
+    // critical statement: Somalia is on both sides.
+    let somalia = app
+        .get(
+            "/v1/statements/compare?a=hrc41-letter-supportive-2019-07-12\
+             &b=unga77-statement-critical-2022-10-31&format=csv",
+        )
+        .await;
+    assert_eq!(
+        somalia.header("content-disposition"),
+        Some(
+            "attachment; filename=\"compare-hrc41-letter-supportive-2019-07-12-unga77-statement-critical-2022-10-31.csv\""
+        )
+    );
+    let rows = csv_rows(&somalia);
+    let som = rows.iter().find(|r| r["country_code"] == "SOM").unwrap();
+    assert_eq!(
+        (
+            som["presence"].as_str(),
+            som["a_effective_stance"].as_str(),
+            som["b_effective_stance"].as_str(),
+            som["opposite_sides"].as_str()
+        ),
+        ("both", "supportive", "critical", "true")
+    );
+    assert_eq!(
+        rows.len(),
+        dataset
+            .of("hrc41-letter-supportive-2019-07-12")
+            .into_keys()
+            .chain(
+                dataset
+                    .of("unga77-statement-critical-2022-10-31")
+                    .into_keys()
+            )
+            .collect::<BTreeSet<_>>()
+            .len()
+    );
+}
+
+#[tokio::test]
+async fn compare_is_its_own_path_and_no_statement_can_take_its_name() {
+    let app = TestApp::spawn().await;
+    // Not read as the statement "compare": its own parameters are asked for.
+    let problem = app
+        .get("/v1/statements/compare")
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    let fields: BTreeSet<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, BTreeSet::from(["a", "b"]));
+
+    let editor = app
+        .key("newsroom", signatories::keys::ApiRole::Editor)
+        .await;
+    let created = app
+        .send_json(
+            Method::POST,
+            "/v1/statements",
+            Some(&editor),
+            &json!({"id": "compare", "title": "A statement", "kind": "joint_statement",
+                    "forum": "UN Human Rights Council", "issued_on": "2025-01-01",
+                    "stance": "critical", "topics": ["xinjiang"]}),
+            &[],
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(created["errors"][0]["field"], "id", "{created}");
+    let refused = sqlx::query(
+        "insert into statement (id, title, kind, forum, issued_on, stance) \
+         values ('compare', 'A statement', 'joint_statement', 'UN Human Rights Council', '2025-01-01', 'critical')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap_err();
+    assert_eq!(
+        refused.as_database_error().unwrap().constraint(),
+        Some("statement_id_not_reserved")
+    );
+}
+
+#[tokio::test]
+async fn switchers_are_the_countries_that_took_more_than_one_side() {
+    let app = TestApp::spawn().await;
+    let dataset = Dataset::load();
+    // Sides taken on joining, in date order; a later withdrawal does not undo a side.
+    let mut steps: Vec<&DatasetSignature> = dataset.signatures.iter().collect();
+    steps.sort_by_key(|g| {
+        let joined = if g.joined_on.is_empty() {
+            dataset.date(g)
+        } else {
+            &g.joined_on
+        };
+        (joined.to_owned(), g.statement_slug.clone())
+    });
+    let mut sides: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for g in steps {
+        let stance = dataset.stance_on_joining(g);
+        let taken = sides.entry(g.country_iso3.clone()).or_default();
+        if is_side(&stance) && !taken.contains(&stance) {
+            taken.push(stance);
+        }
+    }
+    let expected: BTreeMap<&String, &Vec<String>> =
+        sides.iter().filter(|(_, s)| s.len() > 1).collect();
+    assert!(!expected.is_empty(), "the dataset has a switcher");
+
+    let switchers = walk(&app, "/v1/topics/xinjiang/switchers?limit=1").await;
+    let listed: BTreeMap<String, Vec<String>> = switchers
+        .iter()
+        .map(|s| {
+            let sides = s["sides"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|span| span["side"].as_str().unwrap().to_owned())
+                .collect();
+            (s["country"]["code"].as_str().unwrap().to_owned(), sides)
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        expected
+            .iter()
+            .map(|(c, s)| (c.to_string(), s.to_vec()))
+            .collect()
+    );
+
+    // The dated participations that show it, as the dataset has them.
+    for switcher in &switchers {
+        let code = switcher["country"]["code"].as_str().unwrap();
+        for span in switcher["sides"].as_array().unwrap() {
+            let mut on_side: Vec<&DatasetSignature> = dataset
+                .signatures
+                .iter()
+                .filter(|g| g.country_iso3 == code && dataset.stance_on_joining(g) == span["side"])
+                .collect();
+            on_side.sort_by_key(|g| (dataset.date(g).to_owned(), g.statement_slug.clone()));
+            assert_eq!(span["participations"], on_side.len());
+            assert_eq!(
+                span["first"]["statement_id"],
+                on_side[0].statement_slug.as_str()
+            );
+            assert_eq!(span["first"]["date"], dataset.date(on_side[0]));
+            assert_eq!(
+                span["last"]["statement_id"],
+                on_side.last().unwrap().statement_slug.as_str()
+            );
+        }
+    }
+
+    // The same definition as a country's own record.
+    let countries: BTreeSet<&String> = sides.keys().collect();
+    for country in countries {
+        let record = app
+            .get(&format!("/v1/countries/{country}/stances?topic=xinjiang"))
+            .await
+            .json();
+        assert_eq!(
+            record["topics"][0]["switched"],
+            listed.contains_key(country.as_str()),
+            "{country}"
+        );
+    }
+
+    let csv = csv_rows(&app.get("/v1/topics/xinjiang/switchers?format=csv").await);
+    assert_eq!(csv.len(), expected.len());
+    let (code, sides) = expected.iter().next().unwrap();
+    assert_eq!(csv[0]["country_code"], **code);
+    assert_eq!(csv[0]["sides"], sides.join(";"));
+}
+
+#[tokio::test]
+async fn alignment_ranks_countries_by_agreement_on_shared_statements() {
+    let app = TestApp::spawn().await;
+    let dataset = Dataset::load();
+    let mut expected: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let france: BTreeMap<&String, String> = dataset
+        .signatures
+        .iter()
+        .filter(|g| g.country_iso3 == "FRA" && g.withdrawn_on.is_empty())
+        .map(|g| (&g.statement_slug, dataset.stance(g)))
+        .collect();
+    for g in &dataset.signatures {
+        if g.country_iso3 == "FRA" || !g.withdrawn_on.is_empty() {
+            continue;
+        }
+        if let Some(stance) = france.get(&g.statement_slug) {
+            let entry = expected.entry(g.country_iso3.clone()).or_default();
+            entry.0 += 1;
+            entry.1 += usize::from(*stance == dataset.stance(g));
+        }
+    }
+
+    let report = app.get("/v1/countries/fr/alignment?topic=xinjiang").await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.text());
+    let report = report.json();
+    assert_eq!(report["country"]["code"], "FRA");
+    let rows = report["data"].as_array().unwrap();
+    assert_eq!(rows.len(), expected.len());
+    let mut previous = (f64::INFINITY, u64::MAX);
+    for row in rows {
+        let code = row["country"]["code"].as_str().unwrap();
+        let (shared, agreed) = expected[code];
+        assert_eq!(
+            (row["shared"].as_u64(), row["agreed"].as_u64()),
+            (Some(shared as u64), Some(agreed as u64)),
+            "{code}"
+        );
+        let agreement = row["agreement"].as_f64().unwrap();
+        assert!(
+            (agreement - agreed as f64 / shared as f64).abs() < 1e-4,
+            "{code}"
+        );
+        let key = (agreement, row["shared"].as_u64().unwrap());
+        assert!(
+            key <= previous,
+            "ranked by agreement, then by shared: {code}"
+        );
+        previous = key;
+    }
+    let vote_no = rows
+        .iter()
+        .find(|r| r["country"]["code"] == "CHN")
+        .expect("China voted in the 2022 vote with France");
+    assert_eq!(vote_no["agreed"], 0);
+    assert!(vote_no["opposed"].as_u64().unwrap() >= 1);
+
+    let well_founded = app
+        .get("/v1/countries/FRA/alignment?topic=xinjiang&min_shared=8")
+        .await
+        .json();
+    assert_eq!(
+        well_founded["data"].as_array().unwrap().len(),
+        expected.values().filter(|(shared, _)| *shared >= 8).count()
+    );
+    let csv = csv_rows(
+        &app.get_with("/v1/countries/FRA/alignment", &[("accept", "text/csv")])
+            .await,
+    );
+    assert_eq!(csv.len(), expected.len(), "all topics: only Xinjiang here");
+}
+
+#[tokio::test]
+async fn coverage_compares_the_reported_count_with_the_rows_held() {
+    let app = TestApp::spawn().await;
+    let dataset = Dataset::load();
+    let rows = walk(&app, "/v1/stats/coverage?limit=10").await;
+    assert_eq!(rows.len(), dataset.statements.len());
+    for row in &rows {
+        let statement = &dataset.statements[row["statement_id"].as_str().unwrap()];
+        let held = dataset.of(&statement.slug);
+        let active = held.values().filter(|g| g.withdrawn_on.is_empty()).count() as i64;
+        assert_eq!(row["participant_count"], held.len());
+        assert_eq!(row["signatory_count"], active);
+        assert_eq!(row["reported_count"], json!(statement.reported_count));
+        assert_eq!(row["list_complete"], statement.list_complete);
+        let reported = statement.reported_count.unwrap();
+        assert_eq!(row["missing"], (reported - active).max(0));
+        let share = row["held_share"].as_f64().unwrap();
+        assert!((share - active as f64 / reported as f64).abs() < 1e-3);
+    }
+    let partial = data(
+        &app.get("/v1/stats/coverage?list_complete=false&limit=500")
+            .await,
+    );
+    assert_eq!(
+        partial.len(),
+        dataset
+            .statements
+            .values()
+            .filter(|s| !s.list_complete)
+            .count()
+    );
+    let csv = csv_rows(
+        &app.get("/v1/stats/coverage?format=csv&kind=recorded_vote")
+            .await,
+    );
+    assert_eq!(csv.len(), 1);
+    assert_eq!(csv[0]["statement_id"], "hrc51-vote-2022-10-06");
+}
+
+#[tokio::test]
+async fn analytics_revalidate_with_304_until_the_data_changes() {
+    let app = TestApp::spawn().await;
+    for uri in [
+        "/v1/stats/stances?group_by=year",
+        "/v1/stats/coverage",
+        "/v1/topics/xinjiang/timeline",
+        "/v1/topics/xinjiang/switchers",
+        "/v1/statements/compare?a=hrc41-letter-critical-2019-07-08&b=hrc41-letter-supportive-2019-07-12",
+        "/v1/countries/FRA/alignment",
+    ] {
+        let first = app.get(uri).await;
+        assert_eq!(first.status, StatusCode::OK, "{uri}");
+        let etag = first.header("etag").unwrap().to_owned();
+        assert_eq!(first.header("cache-control"), Some("public, max-age=60"));
+        let again = app.get_with(uri, &[("if-none-match", &etag)]).await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{uri}");
+        let csv = app.get_with(uri, &[("accept", "text/csv")]).await;
+        assert_ne!(
+            csv.header("etag"),
+            Some(etag.as_str()),
+            "per representation"
+        );
+    }
+    let before = app.get("/v1/topics/xinjiang/switchers").await;
+    let etag = before.header("etag").unwrap().to_owned();
+    sqlx::query("delete from signature where country_code = 'SOM' and statement_id = 'unga77-statement-critical-2022-10-31'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let after = app
+        .get_with("/v1/topics/xinjiang/switchers", &[("if-none-match", &etag)])
+        .await;
+    assert_eq!(after.status, StatusCode::OK);
+    let still: Vec<Value> = data(&after);
+    let somalia = still
+        .iter()
+        .find(|s| s["country"]["code"] == "SOM")
+        .unwrap();
+    assert_eq!(
+        somalia["sides"][1]["participations"], 1,
+        "one critical step left"
+    );
+}
+
+#[tokio::test]
+async fn analytics_refuse_bad_parameters_and_unknown_names() {
+    let app = TestApp::spawn().await;
+    for (uri, field) in [
+        ("/v1/stats/stances?group_by=country", "group_by"),
+        ("/v1/stats/stances?colour=red", "colour"),
+        ("/v1/stats/stances?kind=tweet", "kind"),
+        ("/v1/stats/stances?from=2020-01-01&to=2019-01-01", "to"),
+        ("/v1/stats/stances?cursor=garbage", "cursor"),
+        ("/v1/stats/coverage?list_complete=maybe", "list_complete"),
+        ("/v1/topics/xinjiang/timeline?group_by=year", "group_by"),
+        ("/v1/topics/xinjiang/switchers?limit=0", "limit"),
+        ("/v1/statements/compare?a=hrc51-vote-2022-10-06", "b"),
+        (
+            "/v1/statements/compare?a=hrc51-vote-2022-10-06&b=hrc51-vote-2022-10-06",
+            "b",
+        ),
+        ("/v1/statements/compare?a=Not%20A%20Slug&b=x", "a"),
+        ("/v1/countries/FRA/alignment?min_shared=0", "min_shared"),
+        ("/v1/countries/FRA/alignment?topic=UPPER", "topic"),
+        ("/v1/countries/FRA/alignment?limit=10", "limit"),
+    ] {
+        let problem = app.get(uri).await.problem(StatusCode::BAD_REQUEST);
+        assert!(
+            problem["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["field"] == field),
+            "{uri}: {problem}"
+        );
+    }
+    for uri in [
+        "/v1/topics/no-such-topic/timeline",
+        "/v1/topics/NOT%20A%20SLUG/switchers",
+        "/v1/statements/compare?a=no-such-statement&b=hrc51-vote-2022-10-06",
+        "/v1/statements/compare?a=hrc51-vote-2022-10-06&b=no-such-statement",
+        "/v1/countries/XYZ/alignment",
+    ] {
+        app.get(uri).await.problem(StatusCode::NOT_FOUND);
+    }
+}
