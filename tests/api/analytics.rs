@@ -285,6 +285,39 @@ async fn how_the_split_grew_year_by_year_and_region_by_region() {
     assert_eq!((&first["year"], &first["region"]), (year, region));
     assert_eq!(first["statement_id"], "", "not grouped by statement");
 
+    // Grouped by statement, pages follow the statements in date order, then region.
+    let mut by_statement: BTreeMap<(String, String, String), BTreeMap<String, BTreeSet<String>>> =
+        BTreeMap::new();
+    for g in &dataset.signatures {
+        let key = (
+            dataset.date(g).to_owned(),
+            g.statement_slug.clone(),
+            dataset.regions[&g.country_iso3].clone(),
+        );
+        by_statement
+            .entry(key)
+            .or_default()
+            .entry(dataset.stance(g))
+            .or_default()
+            .insert(g.country_iso3.clone());
+    }
+    let groups = walk(&app, "/v1/stats/stances?group_by=region,statement&limit=3").await;
+    let keys: Vec<(String, String, String)> = groups
+        .iter()
+        .map(|g| {
+            let text = |field: &str| g[field].as_str().unwrap().to_owned();
+            (
+                text("statement_issued_on"),
+                text("statement_id"),
+                text("region"),
+            )
+        })
+        .collect();
+    assert_eq!(keys, by_statement.keys().cloned().collect::<Vec<_>>());
+    for (group, stances) in groups.iter().zip(by_statement.values()) {
+        assert_eq!(group["stance_counts"], stance_counts(stances), "{group}");
+    }
+
     // A cursor belongs to its grouping.
     let cursor = app.get(uri).await.json()["page"]["next_cursor"]
         .as_str()
@@ -833,5 +866,61 @@ async fn analytics_refuse_bad_parameters_and_unknown_names() {
         "/v1/countries/XYZ/alignment",
     ] {
         app.get(uri).await.problem(StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn the_effective_stance_is_inlined_and_right_for_every_combination() {
+    let app = TestApp::spawn().await;
+    // Every statement stance, role and withdrawal, against the rules as the dataset's
+    // README states them.
+    let rows: Vec<(Option<String>, String, bool, String)> = sqlx::query_as(
+        "select st::text, r::text, w, effective_stance(st, r, case when w then date '2020-01-01' end)::text \
+         from unnest(array['critical', 'supportive', 'neutral', null]::stance[]) st, \
+              unnest(enum_range(null::signature_role)) r, unnest(array[false, true]) w",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 4 * 5 * 2);
+    for (stance, role, withdrawn, effective) in rows {
+        let expected = match (stance.as_deref(), role.as_str(), withdrawn) {
+            (_, _, true) => "withdrawn",
+            (_, "vote_abstain", _) => "abstain",
+            (None, "vote_no", _) => "no",
+            (None, _, _) => "yes",
+            (Some("neutral"), _, _) => "neutral",
+            (Some("critical"), "vote_no", _) => "supportive",
+            (Some("supportive"), "vote_no", _) => "critical",
+            (Some(stance), _, _) => stance,
+        };
+        assert_eq!(
+            effective, expected,
+            "{stance:?} {role} withdrawn={withdrawn}"
+        );
+    }
+    // Inlined into the plan rather than called per row: a call costs seconds over
+    // millions of participations.
+    let plan: Vec<String> = sqlx::query_scalar(
+        "explain (verbose, costs off) select effective_stance from participation",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let plan = plan.join("\n");
+    assert!(!plan.contains("effective_stance("), "{plan}");
+    for call in [
+        "stance_side(effective_stance)",
+        "opposite_sides(effective_stance, effective_stance)",
+    ] {
+        let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "explain (verbose, costs off) select {call} from participation"
+        )))
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        let plan = plan.join("\n");
+        let function = call.split('(').next().unwrap();
+        assert!(!plan.contains(&format!("{function}(")), "{plan}");
     }
 }

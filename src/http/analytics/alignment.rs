@@ -79,21 +79,29 @@ pub(super) async fn alignment(
     params.finish()?;
     let country = country_from_path(&state.db, &code).await?;
 
-    // The other countries of every statement this one took part in, by the
-    // signature primary key (statement_id, country_code).
+    // The other countries of every statement this one took part in, by signature's
+    // primary key (statement_id, country_code); their stances come from the same
+    // statement row as this country's, so it is read once.
     let data: Vec<Alignment> = sqlx::query_as(
         "with mine as ( \
-             select p.statement_id, p.effective_stance from participation p \
-             where p.country_code = $1 and p.effective_stance <> 'withdrawn' \
+             select g.statement_id, s.stance as statement_stance, \
+                    effective_stance(s.stance, g.role, g.withdrawn_on) as effective_stance \
+             from signature g join statement s on s.id = g.statement_id \
+             where g.country_code = $1 \
+               and effective_stance(s.stance, g.role, g.withdrawn_on) <> 'withdrawn' \
                and ($2::text is null or exists ( \
-                   select 1 from statement_topic st where st.statement_id = p.statement_id and st.topic_slug = $2)) \
+                   select 1 from statement_topic st where st.statement_id = g.statement_id and st.topic_slug = $2)) \
+         ), theirs as ( \
+             select o.country_code, m.effective_stance as mine, \
+                    effective_stance(m.statement_stance, o.role, o.withdrawn_on) as effective_stance \
+             from mine m join signature o on o.statement_id = m.statement_id \
+             where o.country_code <> $1 \
          ), pairs as ( \
-             select o.country_code, count(*) as shared, \
-                    count(*) filter (where o.effective_stance = m.effective_stance) as agreed, \
-                    count(*) filter (where opposite_sides(o.effective_stance, m.effective_stance)) as opposed \
-             from mine m join participation o on o.statement_id = m.statement_id \
-             where o.country_code <> $1 and o.effective_stance <> 'withdrawn' \
-             group by o.country_code \
+             select country_code, count(*) as shared, \
+                    count(*) filter (where effective_stance = mine) as agreed, \
+                    count(*) filter (where opposite_sides(effective_stance, mine)) as opposed \
+             from theirs where effective_stance <> 'withdrawn' \
+             group by country_code \
          ) \
          select to_jsonb(c) as country, p.shared, p.agreed, p.opposed, \
                 round(p.agreed::numeric / p.shared, 4)::float8 as agreement \

@@ -9,10 +9,10 @@ use serde::Serialize;
 use sqlx::types::Json as SqlJson;
 use sqlx::{Postgres, QueryBuilder};
 
-use crate::domain::Stance;
+use crate::domain::{EffectiveStance, Stance};
 use crate::error::AppResult;
 use crate::http::AppState;
-use crate::http::listing::{Cursor, Paging, list_response};
+use crate::http::listing::{Cursor, Format, Paging, list_response};
 use crate::http::params::{ParamValue, Params};
 use crate::http::statements::{StanceCounts, StatementFilter};
 
@@ -28,7 +28,7 @@ fn statement_filter(params: &mut Params) -> StatementFilter {
     }
 }
 
-/// What `group_by` may name, in the order groups are sorted.
+/// What `group_by` may name, in canonical order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum GroupBy {
     Year,
@@ -77,7 +77,7 @@ impl GroupBy {
             Self::Region => "coalesce(region, '')",
             Self::Subregion => "coalesce(subregion, '')",
             Self::Forum => "forum",
-            Self::Statement => "statement_issued_on::text || ' ' || statement_id",
+            Self::Statement => "statement_issued_on::text || ' ' || (statement_id collate \"C\")",
         }
     }
 }
@@ -158,55 +158,122 @@ impl From<StanceGroup> for StanceGroupCsv {
     }
 }
 
-/// The groups of the matching participations, as a subquery named `groups`.
+/// `jsonb_build_object('critical', <count>, …)` over every effective stance, the
+/// count for each made by `count_of(stance)`.
+fn stance_counts_sql(count_of: impl Fn(&str) -> String) -> String {
+    let pairs: Vec<String> = <EffectiveStance as strum::VariantNames>::VARIANTS
+        .iter()
+        .map(|stance| format!("'{stance}', {}", count_of(stance)))
+        .collect();
+    format!("jsonb_build_object({})", pairs.join(", "))
+}
+
+/// Where a page of statement groups starts: at the cursor's statement, and no more
+/// statements than the page can use.
+struct StatementWindow<'a> {
+    cursor: Option<&'a Cursor>,
+    statements: i64,
+}
+
+/// The groups of the matching participations with their `sort_key`, as a subquery.
 ///
-/// Distinct countries per group and stance in two hash aggregations: first one row
-/// per (group, country, stance), then per group a count of those rows per stance.
-/// That avoids `count(distinct …)` per stance, which would sort every group's rows
-/// once per stance.
-fn push_groups(qb: &mut QueryBuilder<Postgres>, filter: &StatementFilter, groups: &[GroupBy]) {
+/// Grouped by statement, a country appears at most once per group, so one level of
+/// aggregation counts distinct countries; statements without recorded countries
+/// still make a group (of zeros), so every statement has at least one. `window`
+/// then limits the work of a page to the statements the page can show.
+///
+/// Otherwise two hash aggregations: one row per (group, country) with a flag per
+/// stance it took there, then per group the count of countries with each flag.
+/// That avoids `count(distinct …)`, which sorts every group's rows.
+fn push_groups(
+    qb: &mut QueryBuilder<Postgres>,
+    filter: &StatementFilter,
+    groups: &[GroupBy],
+    window: Option<StatementWindow>,
+) {
     let columns: Vec<_> = groups.iter().flat_map(|g| g.columns()).collect();
-    // The inner level groups by expressions (an alias such as `statement_id` would
-    // name signature's own column there), the outer by the inner level's columns.
-    let list = |items: Vec<&str>| items.iter().map(|i| format!("{i}, ")).collect::<String>();
-    let expressions = list(columns.iter().map(|(expr, _, _)| *expr).collect());
-    let aliases = list(columns.iter().map(|(_, alias, _)| *alias).collect());
-    let sort_key = match groups {
-        [] => "''".to_owned(),
-        _ => {
-            let parts: Vec<&str> = groups.iter().map(|g| g.sort_part()).collect();
-            format!("concat_ws(E'\\x1f', {})", parts.join(", "))
-        }
+    // Each as a list with a trailing comma, to go before the columns that follow.
+    let listed = |item: &dyn Fn(&str, &str) -> String| -> String {
+        columns
+            .iter()
+            .map(|(expr, alias, _)| item(expr, alias) + ", ")
+            .collect()
     };
+    let selected = listed(&|expr, alias| format!("{expr} as {alias}"));
+    let expressions = listed(&|expr, _| expr.to_owned());
+    let aliases = listed(&|_, alias| alias.to_owned());
+    let parts: Vec<&str> = sort_order(groups).iter().map(|g| g.sort_part()).collect();
+    let sort_key = match parts.as_slice() {
+        [] => "''".to_owned(),
+        _ => format!("concat_ws(E'\\x1f', {})", parts.join(", ")),
+    };
+    let stance = "effective_stance(s.stance, g.role, g.withdrawn_on)";
+    let needs_country = groups.contains(&GroupBy::Region) || groups.contains(&GroupBy::Subregion);
+
     filter.push_matches(qb);
-    qb.push(format!(
-        " select {aliases}count(distinct country_code) as countries, \
-             coalesce(sum(n), 0)::bigint as participations, \
-             jsonb_build_object('critical', count(*) filter (where effective_stance = 'critical'), \
-                 'supportive', count(*) filter (where effective_stance = 'supportive'), \
-                 'neutral', count(*) filter (where effective_stance = 'neutral'), \
-                 'abstain', count(*) filter (where effective_stance = 'abstain'), \
-                 'withdrawn', count(*) filter (where effective_stance = 'withdrawn'), \
-                 'yes', count(*) filter (where effective_stance = 'yes'), \
-                 'no', count(*) filter (where effective_stance = 'no')) as stance_counts, \
-             {sort_key} as sort_key \
-         from (select "
-    ));
-    for (expression, alias, _) in &columns {
-        qb.push(format!("{expression} as {alias}, "));
-    }
-    qb.push(
-        "g.country_code, effective_stance(s.stance, g.role, g.withdrawn_on) as effective_stance, \
-         count(*) as n from matches s join signature g on g.statement_id = s.id",
-    );
-    if groups.contains(&GroupBy::Region) || groups.contains(&GroupBy::Subregion) {
-        qb.push(" join country c on c.code = g.country_code");
+    let mut source = "matches";
+    if let Some(window) = window {
+        source = "window_statements";
+        qb.push(", window_statements as (select * from matches s");
+        if let Some(cursor) = window.cursor {
+            qb.push(" where (s.issued_on, s.id collate \"C\") >= (select issued_on, id from statement where id = ")
+                .push_bind(cursor.id.clone())
+                .push(")");
+        }
+        qb.push(" order by s.issued_on, s.id collate \"C\" limit ")
+            .push_bind(window.statements)
+            .push(")");
     }
     qb.push(format!(
-        " group by {expressions}g.country_code, effective_stance(s.stance, g.role, g.withdrawn_on)) per_country"
+        " select {aliases}countries, participations, stance_counts, {sort_key} as sort_key from ("
     ));
-    if !columns.is_empty() {
-        qb.push(format!(" group by {}", aliases.trim_end_matches(", ")));
+    if groups.contains(&GroupBy::Statement) {
+        let counts =
+            stance_counts_sql(|x| format!("count(g.country_code) filter (where {stance} = '{x}')"));
+        qb.push(format!(
+            "select {selected}count(g.country_code) as countries, count(g.country_code) as participations, \
+             {counts} as stance_counts \
+             from {source} s left join signature g on g.statement_id = s.id"
+        ));
+        if needs_country {
+            qb.push(" left join country c on c.code = g.country_code");
+        }
+        qb.push(format!(" group by {}", expressions.trim_end_matches(", ")));
+    } else {
+        let counts = stance_counts_sql(|x| format!("count(*) filter (where took_{x})"));
+        let flags: String = <EffectiveStance as strum::VariantNames>::VARIANTS
+            .iter()
+            .map(|x| format!(", bool_or({stance} = '{x}') as took_{x}"))
+            .collect();
+        qb.push(format!(
+            "select {aliases}count(*) as countries, coalesce(sum(n), 0)::bigint as participations, \
+             {counts} as stance_counts \
+             from (select {selected}g.country_code, count(*) as n{flags} \
+                   from {source} s join signature g on g.statement_id = s.id"
+        ));
+        if needs_country {
+            qb.push(" join country c on c.code = g.country_code");
+        }
+        qb.push(format!(
+            " group by {expressions}g.country_code) per_country"
+        ));
+        if !columns.is_empty() {
+            qb.push(format!(" group by {}", aliases.trim_end_matches(", ")));
+        }
+    }
+    qb.push(") grouped");
+}
+
+/// The order of the groups: by statement (date, then id) and the country's region
+/// when grouped by statement (its year and forum follow from it), else by year,
+/// region, subregion and forum.
+fn sort_order(groups: &[GroupBy]) -> Vec<GroupBy> {
+    match groups.contains(&GroupBy::Statement) {
+        true => [GroupBy::Statement, GroupBy::Region, GroupBy::Subregion]
+            .into_iter()
+            .filter(|g| groups.contains(g))
+            .collect(),
+        false => groups.to_vec(),
     }
 }
 
@@ -241,10 +308,17 @@ pub(super) async fn stance_stats(
             }
         }
     }
+    let by_statement = groups.contains(&GroupBy::Statement);
+    // A page needs its rows after the cursor, plus one to tell whether more follow;
+    // the cursor's own statement may have none left.
+    let window = (by_statement && paging.format == Format::Json).then(|| StatementWindow {
+        cursor: paging.cursor.as_ref(),
+        statements: paging.fetch_limit() + 1,
+    });
     let mut qb = QueryBuilder::new(format!(
         "select {columns}countries, participations, stance_counts, sort_key from ("
     ));
-    push_groups(&mut qb, &filter, &groups);
+    push_groups(&mut qb, &filter, &groups, window);
     qb.push(") groups where true");
     if let Some(cursor) = &paging.cursor {
         qb.push(" and sort_key collate \"C\" > ")
@@ -256,7 +330,7 @@ pub(super) async fn stance_stats(
         qb,
         || {
             let mut count = QueryBuilder::new("select count(*) from (");
-            push_groups(&mut count, &filter, &groups);
+            push_groups(&mut count, &filter, &groups, None);
             count.push(") groups");
             count
         },
@@ -266,7 +340,7 @@ pub(super) async fn stance_stats(
         |g: &StanceGroup| Cursor {
             sort: sort_name.clone(),
             key: g.sort_key.clone(),
-            id: String::new(),
+            id: g.statement_id.clone().unwrap_or_default(),
         },
     )
     .await

@@ -239,18 +239,20 @@ impl From<Switcher> for SwitcherCsv {
     }
 }
 
-/// A step of view `stance_event` as a text array that orders as the steps do (ISO
-/// date first, then statement id and event), so that the first and last step of a
-/// group are a plain `min()`/`max()` in one hash aggregation instead of a sort of
-/// every step of the topic.
-const STEP: &str =
-    "array[e.date::text, e.statement_id, e.event, e.role::text, e.stance::text, e.statement_title]";
+/// A step of view `stance_event` as a short text that orders as the steps do (ISO
+/// date, statement id, event), so that the first and last step of a span are a plain
+/// `min()`/`max()` in one hash aggregation over the topic, instead of a sort of every
+/// step; only the steps shown are then read in full.
+const STEP_KEY: &str = "(e.date::text || ' ' || e.statement_id || ' ' || e.event) collate \"C\"";
 
-/// A step array as a [`StanceEvent`] object.
-fn step_json(step: &str) -> String {
+/// The [`StanceEvent`] object of a country's step named by a `STEP_KEY`, looked up by
+/// its statement (signature's primary key) and event. `$1` is the topic.
+fn step_json(country: &str, key: &str) -> String {
     format!(
-        "jsonb_build_object('date', {step}[1], 'statement_id', {step}[2], 'event', {step}[3], \
-         'role', {step}[4], 'stance', {step}[5], 'statement_title', {step}[6])"
+        "(select to_jsonb(e) - 'country_code' - 'topic_slug' from stance_event e \
+          where e.topic_slug = $1 and e.country_code = {country} \
+            and e.statement_id = (split_part({key}, ' ', 2) collate \"default\") \
+            and e.event = (split_part({key}, ' ', 3) collate \"default\"))"
     )
 }
 
@@ -273,24 +275,23 @@ pub(super) async fn switchers(
         qb.push(format!(
             "with spans as ( \
                  select e.country_code, e.stance, count(*) as participations, \
-                        min({STEP}) as first, max({STEP}) as last \
-                 from stance_event e \
-                 join statement_topic st on st.statement_id = e.statement_id and st.topic_slug = "
+                        min({STEP_KEY}) as first, max({STEP_KEY}) as last \
+                 from stance_event e where e.topic_slug = "
         ))
         .push_bind(topic.as_str().to_owned())
         .push(format!(
             " group by e.country_code, e.stance \
              ), switchers as ( \
-                 select country_code, \
-                        jsonb_agg(jsonb_build_object('side', stance, 'participations', participations, \
-                                                     'first', {first}, 'last', {last}) order by first) \
-                            filter (where stance_side(stance) is not null) as sides, \
-                        max(last) as latest \
-                 from spans group by country_code \
-                 having count(stance_side(stance)) > 1 \
+                 select p.country_code, \
+                        jsonb_agg(jsonb_build_object('side', p.stance, 'participations', p.participations, \
+                                                     'first', {first}, 'last', {last}) order by p.first) \
+                            filter (where stance_side(p.stance) is not null) as sides, \
+                        max(p.last) as latest \
+                 from spans p group by p.country_code \
+                 having count(stance_side(p.stance)) > 1 \
              )",
-            first = step_json("first"),
-            last = step_json("last"),
+            first = step_json("p.country_code", "p.first"),
+            last = step_json("p.country_code", "p.last"),
         ));
     };
     let mut qb = QueryBuilder::new("");
@@ -298,7 +299,7 @@ pub(super) async fn switchers(
     qb.push(format!(
         " select to_jsonb(c) as country, w.sides, {} as latest \
          from switchers w join country c on c.code = w.country_code where true",
-        step_json("w.latest")
+        step_json("w.country_code", "w.latest")
     ));
     if let Some(cursor) = &paging.cursor {
         qb.push(" and ");

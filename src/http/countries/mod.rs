@@ -393,9 +393,8 @@ async fn get_country_stances(
         "select t.slug as topic_slug, t.name as topic_name, e.date, e.event, e.statement_id, \
                 e.statement_title, e.role, e.stance, stance_side(e.stance) as side \
          from stance_event e \
-         join statement_topic st on st.statement_id = e.statement_id \
-         join topic t on t.slug = st.topic_slug \
-         where e.country_code = $1 and ($2::text is null or t.slug = $2) \
+         join topic t on t.slug = e.topic_slug \
+         where e.country_code = $1 and ($2::text is null or e.topic_slug = $2) \
          order by t.slug, e.date, e.statement_id, e.event",
     )
     .bind(&country.code)
