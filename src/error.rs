@@ -111,6 +111,7 @@ impl AppError {
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             // No connection came free in time: the database is overloaded or down.
             Self::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Database(err) if is_data_exception(err) => StatusCode::BAD_REQUEST,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -190,9 +191,19 @@ impl IntoResponse for AppError {
                 "The resource changed since the ETag in If-Match was issued; fetch it again and reapply your change.",
             ),
             Self::Conflict(detail) => Problem::new(status, detail),
-            Self::Unavailable => {
+            Self::Unavailable | Self::Database(sqlx::Error::PoolTimedOut) => {
                 Problem::new(status, "The database is not answering; try again shortly.")
             }
+            Self::Database(err) if is_data_exception(&err) => Problem {
+                errors: vec![FieldError::new(
+                    "cursor",
+                    "holds a value this API did not issue",
+                )],
+                ..Problem::new(
+                    status,
+                    "A value in the request could not be read; use page.next_cursor exactly as given.",
+                )
+            },
             Self::Database(err) => {
                 tracing::error!(error = %err, "database error");
                 Problem::new(status, "An internal error occurred; it has been logged.")
@@ -204,6 +215,15 @@ impl IntoResponse for AppError {
         };
         problem.into_response()
     }
+}
+
+/// SQLSTATE class 22 (data exception: a malformed date, number…). Every value a client
+/// sends is checked before it reaches SQL except a cursor's sort key, which the
+/// queries cast; a tampered cursor is the client's error, not the server's.
+fn is_data_exception(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code.starts_with("22"))
 }
 
 pub type AppResult<T> = Result<T, AppError>;

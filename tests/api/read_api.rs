@@ -770,3 +770,16 @@ async fn unknown_ids_and_codes_are_404s() {
         app.get(uri).await.problem(StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn a_tampered_cursor_is_the_clients_error() {
+    use base64::Engine;
+    let app = TestApp::spawn().await;
+    let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(r#"{"s":"-date","k":"not-a-date","i":"x"}"#);
+    let problem = app
+        .get(&format!("/v1/statements?cursor={forged}"))
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(problem["errors"][0]["field"], "cursor");
+}
