@@ -5,6 +5,7 @@ mod body;
 mod caching;
 mod changes;
 mod countries;
+mod docs;
 mod health;
 mod listing;
 mod params;
@@ -133,6 +134,7 @@ pub fn app(state: AppState) -> Router {
 
     Router::new()
         .merge(health::router())
+        .merge(docs::router())
         .merge(v1)
         .fallback(no_route)
         .with_state(state)

@@ -45,8 +45,8 @@ impl ParamValue for String {
 
 impl ParamValue for NaiveDate {
     fn parse_param(value: &str) -> Result<Self, String> {
-        NaiveDate::parse_from_str(value, "%Y-%m-%d")
-            .map_err(|_| format!("{value:?} is not a date in the form YYYY-MM-DD"))
+        crate::domain::parse_date(value)
+            .ok_or_else(|| format!("{value:?} is not a date in the form YYYY-MM-DD"))
     }
 }
 

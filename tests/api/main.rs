@@ -1,7 +1,9 @@
 //! Integration tests: one binary (so one throwaway PostgreSQL cluster), talking HTTP
 //! to the app in-process, each test on its own fresh database.
 
+mod contract;
 mod data_model;
+mod docs;
 mod foundation;
 mod helpers;
 mod read_api;
