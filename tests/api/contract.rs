@@ -143,3 +143,46 @@ async fn a_source_url_is_accepted_exactly_when_the_contracts_pattern_matches() {
         .await;
     assert_eq!(accepted.status, StatusCode::CREATED, "{}", accepted.text());
 }
+
+#[tokio::test]
+async fn text_with_a_nul_character_is_refused_not_a_server_error() {
+    // PostgreSQL text cannot hold U+0000: a search for it was a 500.
+    let app = TestApp::spawn().await;
+    for uri in ["/v1/statements?q=hong%00kong", "/v1/countries?q=%00"] {
+        let problem = app.get(uri).await.problem(StatusCode::BAD_REQUEST);
+        assert_eq!(problem["errors"][0]["field"], "q", "{uri}");
+    }
+
+    let editor = app.key("desk", ApiRole::Editor).await;
+    let before = app.snapshot().await;
+    let mut statement = json!({
+        "title": "A letter\u{0}", "kind": "joint_letter", "forum": "UN Human Rights Council",
+        "issued_on": "2025-09-15", "stance": "critical", "topics": ["xinjiang"],
+    });
+    let problem = app
+        .send_json(
+            Method::POST,
+            "/v1/statements",
+            Some(&editor),
+            &statement,
+            &[],
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "title");
+
+    statement["title"] = json!("A letter");
+    statement["signatories"] = json!([{"country": "FRA", "role": "signatory", "note": "\u{0}"}]);
+    let problem = app
+        .send_json(
+            Method::POST,
+            "/v1/statements",
+            Some(&editor),
+            &statement,
+            &[],
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "signatories[0].note");
+    assert_eq!(app.snapshot().await, before);
+}

@@ -38,12 +38,14 @@ RULES = [
      "the role must fit the statement's kind, which is stored or given elsewhere"),
     (r".*", r"(signatories\[\d+\]\.)?(joined_on|withdrawn_on)", r"is before",
      "dates are compared with each other and with the statement's date"),
-    (r".*", r"issued_on", r".",
-     "a statement cannot move after a recorded participation's dates"),
-    (r"PATCH .*", r"stance", r".",
+    (r"PATCH /v1/statements/\{id\}", r"issued_on", r"no longer fits the statement's date or kind",
+     "a statement's new date or kind must fit the participations recorded"),
+    (r"PATCH /v1/statements/\{id\}", r"stance", r"is required for a letter or statement",
      "whether a stance is required depends on the kind already stored"),
-    (r"PATCH /v1/countries/.*", r"successor_code|un_observer|un_member|ended_on", r".",
-     "these rules combine the patch with the values already stored"),
+    (r"PATCH /v1/countries/\{code\}", r"un_observer", r"a UN member is not also an observer",
+     "the patch is combined with the membership already stored"),
+    (r"PATCH /v1/countries/\{code\}", r"successor_code", r"only a country that ended",
+     "the patch is combined with the end date already stored"),
 ]
 
 
