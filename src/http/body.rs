@@ -117,6 +117,9 @@ pub fn merge_patch<T: Serialize + DeserializeOwned>(
             "a merge patch is a JSON object of the fields to change",
         ));
     };
+    // Merging drops a field set to null, so the patch's own fields are checked first:
+    // `{"bogus": null}` is an unknown field, not an empty change.
+    parse::<T>(&serde_json::to_vec(patch).expect("JSON serialises"))?;
     let mut merged = serde_json::to_value(current).expect("a resource serialises");
     let fixed_errors: Vec<FieldError> = fields
         .iter()

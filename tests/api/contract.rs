@@ -186,3 +186,32 @@ async fn text_with_a_nul_character_is_refused_not_a_server_error() {
     assert_eq!(problem["errors"][0]["field"], "signatories[0].note");
     assert_eq!(app.snapshot().await, before);
 }
+
+#[tokio::test]
+async fn a_patch_naming_an_unknown_field_is_refused_even_when_it_is_null() {
+    // A merge patch's null removes a field, which hid the unknown name from the check.
+    let app = TestApp::spawn().await;
+    let admin = app.key("desk", ApiRole::Admin).await;
+    let before = app.snapshot().await;
+    for uri in [
+        "/v1/topics/xinjiang",
+        "/v1/countries/SYR",
+        "/v1/statements/hrc41-letter-critical-2019-07-08",
+    ] {
+        let problem = app
+            .send_json(
+                Method::PATCH,
+                uri,
+                Some(&admin),
+                &json!({"bogus": null}),
+                &[],
+            )
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            problem["detail"].as_str().unwrap().contains("bogus"),
+            "{uri}"
+        );
+    }
+    assert_eq!(app.snapshot().await, before);
+}
