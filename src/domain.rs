@@ -104,6 +104,20 @@ impl Slug {
     }
 }
 
+/// A calendar date written exactly `YYYY-MM-DD` (RFC 3339 `full-date`, the contract's
+/// `format: date`). chrono alone also takes `2019-7-8`, `+2019-07-08` or a leading
+/// space, which the contract rejects.
+pub fn parse_date(value: &str) -> Option<chrono::NaiveDate> {
+    let shaped = value.len() == 10
+        && value.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shaped
+        .then(|| chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
+        .flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +135,24 @@ mod tests {
         assert_eq!("vote_abstain".parse::<Role>().unwrap(), Role::VoteAbstain);
         assert_eq!(Role::VoteAbstain.as_str(), "vote_abstain");
         assert!("hostile".parse::<Stance>().is_err());
+    }
+
+    #[test]
+    fn dates_are_exactly_yyyy_mm_dd() {
+        assert_eq!(
+            parse_date("2019-07-08"),
+            chrono::NaiveDate::from_ymd_opt(2019, 7, 8)
+        );
+        for loose in [
+            "2019-7-8",
+            "2019-07-8",
+            " 2019-07-08",
+            "+2019-07-08",
+            "2019-02-30",
+            "",
+        ] {
+            assert_eq!(parse_date(loose), None, "{loose:?}");
+        }
     }
 
     #[test]

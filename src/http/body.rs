@@ -41,8 +41,43 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// The first string (or key) holding U+0000, named as a field; PostgreSQL text cannot
+/// store it, so such a body is refused before it reaches the database.
+fn find_nul(value: &Value, path: String) -> Option<String> {
+    match value {
+        Value::String(text) => text.contains('\0').then_some(path),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| find_nul(item, format!("{path}[{i}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(name, item)| {
+            let field = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}.{name}")
+            };
+            if name.contains('\0') {
+                Some(field)
+            } else {
+                find_nul(item, field)
+            }
+        }),
+        _ => None,
+    }
+}
+
 /// Parses a JSON document into `T`, mapping serde's errors to client errors.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    if let Ok(document) = serde_json::from_slice::<Value>(bytes)
+        && let Some(field) = find_nul(&document, String::new())
+    {
+        let field = if field.is_empty() {
+            "body".to_owned()
+        } else {
+            field
+        };
+        return Err(AppError::invalid(field, super::params::NUL_MESSAGE));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let inner = err.inner();
@@ -82,6 +117,9 @@ pub fn merge_patch<T: Serialize + DeserializeOwned>(
             "a merge patch is a JSON object of the fields to change",
         ));
     };
+    // Merging drops a field set to null, so the patch's own fields are checked first:
+    // `{"bogus": null}` is an unknown field, not an empty change.
+    parse::<T>(&serde_json::to_vec(patch).expect("JSON serialises"))?;
     let mut merged = serde_json::to_value(current).expect("a resource serialises");
     let fixed_errors: Vec<FieldError> = fields
         .iter()

@@ -6,9 +6,9 @@
 //! request is answered without running the request's own query. Responses are
 //! deterministic for a given version and request, which is what makes the tag strong.
 
-use axum::body::{Body, HttpBody};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -69,6 +69,54 @@ pub fn tagged_json<T: Serialize>(status: StatusCode, value: &T) -> Response {
         .into_response()
 }
 
+/// A representation that changes only with the binary (the OpenAPI document, the
+/// documentation page and its files), tagged once with the hash of its bytes.
+pub struct Fixed {
+    content_type: HeaderValue,
+    etag: HeaderValue,
+    body: Bytes,
+}
+
+impl Fixed {
+    pub fn new(content_type: HeaderValue, body: impl Into<Bytes>) -> Self {
+        let body = body.into();
+        let etag = HeaderValue::from_str(&content_tag(&body)).expect("a hex tag is a header value");
+        Self {
+            content_type,
+            etag,
+            body,
+        }
+    }
+
+    /// `304 Not Modified` when `If-None-Match` lists the tag (or is `*`: the
+    /// representation always exists), else the bytes; either way with the tag and
+    /// `Cache-Control`.
+    pub fn respond(&self, request: &HeaderMap, max_age: u32) -> Response {
+        let validators = [
+            (header::ETAG, self.etag.clone()),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_str(&format!("public, max-age={max_age}"))
+                    .expect("a number is a header value"),
+            ),
+            (header::VARY, HeaderValue::from_static("accept-encoding")),
+        ];
+        let etag = self.etag.to_str().expect("a hex tag");
+        if request
+            .get(header::IF_NONE_MATCH)
+            .is_some_and(|value| matches(value, etag))
+        {
+            return (StatusCode::NOT_MODIFIED, validators).into_response();
+        }
+        (
+            validators,
+            [(header::CONTENT_TYPE, self.content_type.clone())],
+            self.body.clone(),
+        )
+            .into_response()
+    }
+}
+
 /// `201 Created` with the new resource, its tag and its `Location`.
 pub fn created<T: Serialize>(location: &str, value: &T) -> Response {
     let mut response = tagged_json(StatusCode::CREATED, value);
@@ -86,7 +134,7 @@ pub fn tag_of<T: Serialize>(value: &T) -> String {
 /// `If-Match` (optimistic concurrency): absent passes; `*` passes when the resource
 /// exists; otherwise one of the listed tags must be the current one.
 pub fn check_if_match(
-    headers: &axum::http::HeaderMap,
+    headers: &HeaderMap,
     current: Option<&str>,
 ) -> Result<(), crate::error::AppError> {
     let Some(if_match) = headers.get(header::IF_MATCH) else {

@@ -7,6 +7,7 @@ mod cache;
 mod caching;
 mod changes;
 mod countries;
+mod docs;
 mod health;
 mod listing;
 mod metrics;
@@ -159,6 +160,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(metrics::router())
+        .merge(docs::router())
         .merge(v1)
         .route_layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),

@@ -28,6 +28,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     }
 }
 
+pub const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
+
 /// A type a query parameter can hold.
 pub trait ParamValue: Sized {
     fn parse_param(value: &str) -> Result<Self, String>;
@@ -37,6 +39,9 @@ impl ParamValue for String {
     fn parse_param(value: &str) -> Result<Self, String> {
         if value.trim().is_empty() {
             Err("must not be empty".to_owned())
+        } else if value.contains('\0') {
+            // PostgreSQL text cannot hold it: a 500 otherwise.
+            Err(NUL_MESSAGE.to_owned())
         } else {
             Ok(value.to_owned())
         }
@@ -45,8 +50,8 @@ impl ParamValue for String {
 
 impl ParamValue for NaiveDate {
     fn parse_param(value: &str) -> Result<Self, String> {
-        NaiveDate::parse_from_str(value, "%Y-%m-%d")
-            .map_err(|_| format!("{value:?} is not a date in the form YYYY-MM-DD"))
+        crate::domain::parse_date(value)
+            .ok_or_else(|| format!("{value:?} is not a date in the form YYYY-MM-DD"))
     }
 }
 

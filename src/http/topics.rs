@@ -152,13 +152,14 @@ async fn update_topic(
         .bind(&slug)
         .execute(&mut *tx)
         .await?;
-    check_if_match(&headers, Some(&tag_of(&before)))?;
     let current = TopicInput {
         slug: Some(before.slug.clone()),
         name: Some(before.name.clone()),
         description: Some(before.description.clone()),
     };
     let (_, name, description) = validate(body::merge_patch(&current, &patch, &["slug"])?)?;
+    // After validation, as for statements (RFC 9110 §13.2.2).
+    check_if_match(&headers, Some(&tag_of(&before)))?;
     sqlx::query("update topic set name = $2, description = $3 where slug = $1")
         .bind(&slug)
         .bind(&name)

@@ -4,7 +4,9 @@
 mod analytics;
 mod cache;
 mod cli;
+mod contract;
 mod data_model;
+mod docs;
 mod foundation;
 mod helpers;
 mod read_api;

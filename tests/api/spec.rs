@@ -67,11 +67,16 @@ fn follow(value: &Value, pointer: String) -> (Value, String) {
 }
 
 fn validator(pointer: &str) -> Arc<jsonschema::Validator> {
-    let mut cache = VALIDATORS.lock().unwrap();
+    // A failed check in one test must not poison the cache for every other test.
+    let mut cache = VALIDATORS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     cache
         .entry(pointer.to_owned())
         .or_insert_with(|| {
-            let schema = serde_json::json!({ "$ref": format!("{SPEC_URI}#{pointer}") });
+            // Path templates put braces in pointers; a URI fragment must escape them.
+            let fragment = pointer.replace('{', "%7B").replace('}', "%7D");
+            let schema = serde_json::json!({ "$ref": format!("{SPEC_URI}#{fragment}") });
             let resource = jsonschema::Draft::Draft202012.create_resource(SPEC.clone());
             Arc::new(
                 jsonschema::options()
@@ -173,6 +178,7 @@ fn sample_path(template: &str) -> String {
         .replace("{code}", "FRA")
         .replace("{slug}", "xinjiang")
         .replace("{source_id}", "1")
+        .replace("{asset}", "swagger-ui.css")
 }
 
 #[tokio::test]

@@ -208,9 +208,10 @@ pub(super) async fn update_country(
 ) -> AppResult<Response> {
     let mut tx = audit::begin(&state.db).await?;
     let before = load_country(&mut tx, &code, true).await?;
-    check_if_match(&headers, Some(&tag_of(&before)))?;
     let input = body::merge_patch(&CountryInput::from(&before), &patch, &["code"])?;
     let country = validate(&mut tx, input).await?;
+    // After validation, as for statements (RFC 9110 §13.2.2).
+    check_if_match(&headers, Some(&tag_of(&before)))?;
     let after = save(&mut tx, &country, false).await?;
     audit::updated(
         &mut tx,

@@ -37,7 +37,7 @@ pub(super) struct StatementInput {
     topics: Option<Vec<String>>,
     summary: Option<String>,
     notes: Option<String>,
-    reported_count: Option<i64>,
+    reported_count: Option<serde_json::Number>,
     list_complete: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     signatories: Option<Vec<SignatoryInput>>,
@@ -61,7 +61,7 @@ impl From<&Statement> for StatementInput {
             topics: Some(s.topics.clone()),
             summary: Some(s.summary.clone()),
             notes: Some(s.notes.clone()),
-            reported_count: s.reported_count.map(i64::from),
+            reported_count: s.reported_count.map(serde_json::Number::from),
             list_complete: Some(s.list_complete),
             signatories: None,
             sources: None,
@@ -170,8 +170,13 @@ async fn validate_statement(
     }
     let summary = check.free_text("summary", input.summary, 2000);
     let notes = check.free_text("notes", input.notes, 4000);
-    let reported_count = match input.reported_count {
-        Some(n) if (0..=10_000).contains(&n) => Some(n as i32),
+    // JSON Schema counts `12.0` as an integer, and so does the contract.
+    let whole = |n: &serde_json::Number| {
+        n.as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+    };
+    let reported_count = match input.reported_count.as_ref().map(whole) {
+        Some(Some(n)) if (0..=10_000).contains(&n) => Some(n as i32),
         Some(_) => {
             check.error("reported_count", "must be a whole number from 0 to 10000");
             None
@@ -448,7 +453,6 @@ pub(super) async fn update_statement(
 ) -> AppResult<Response> {
     let mut tx = audit::begin(&state.db).await?;
     let before = load_detail(&mut tx, &id, true).await?;
-    check_if_match(&headers, Some(&tag_of(&before)))?;
     let current = StatementInput {
         id: Some(id.clone()),
         ..StatementInput::from(&before.statement)
@@ -469,6 +473,9 @@ pub(super) async fn update_statement(
     let statement = validate_statement(&mut tx, input, &mut check).await?;
     check.finish()?;
     let statement = statement.expect("a statement without errors is valid");
+    // Preconditions are weighed once the request itself is known to be valid
+    // (RFC 9110 §13.2.2), so a broken patch hears about its errors, not a 412.
+    check_if_match(&headers, Some(&tag_of(&before)))?;
     sqlx::query(
         "update statement set title = $2, kind = $3, forum = $4, session = $5, issued_on = $6, un_symbol = $7, \
          stance = $8, lead_country = $9, summary = $10, notes = $11, reported_count = $12, list_complete = $13 \
@@ -549,10 +556,6 @@ pub(super) async fn put_signatory(
     let statement = load_statement(&mut tx, &id, true).await?;
     let code = path_country(&mut tx, &code).await?;
     let before = load_signatory(&mut tx, &id, &code).await?;
-    check_if_match(&headers, before.as_ref().map(tag_of).as_deref())?;
-    if before.is_some() && headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == "*") {
-        return Err(AppError::PreconditionFailed);
-    }
     let mut check = Checker::new();
     if input.country.is_some() {
         check.error("country", "is given by the path, not the body");
@@ -568,6 +571,10 @@ pub(super) async fn put_signatory(
     .await?;
     check.finish()?;
     let valid = valid.expect("a participation without errors is valid");
+    check_if_match(&headers, before.as_ref().map(tag_of).as_deref())?;
+    if before.is_some() && headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == "*") {
+        return Err(AppError::PreconditionFailed);
+    }
     sqlx::query(
         "insert into signature (statement_id, country_code, role, joined_on, withdrawn_on, source_url, note) \
          values ($1, $2, $3, $4, $5, $6, $7) \
