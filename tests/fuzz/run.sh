@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 binary=${SIGNATORIES_BIN:-target/release/signatories}
-examples=${FUZZ_EXAMPLES:-100}
+examples=${FUZZ_EXAMPLES:-200}
 seed=${FUZZ_SEED:-20191008}
 venv=${FUZZ_VENV:-target/fuzz-venv}
 
