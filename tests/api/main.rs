@@ -3,8 +3,10 @@
 
 mod data_model;
 mod foundation;
+mod generate;
 mod helpers;
 mod read_api;
 mod spec;
 mod transfer;
+mod unvotes;
 mod write_api;
