@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod datasets;
 pub mod db;
 pub mod domain;
 pub mod embedded;

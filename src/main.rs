@@ -7,6 +7,7 @@ use anyhow::Context;
 use axum::serve::ListenerExt;
 use clap::{Parser, Subcommand};
 use signatories::config::{Config, LogFormat};
+use signatories::datasets::{self, GenerateOptions};
 use signatories::db::{self, Database};
 use signatories::keys::{self, ApiRole};
 use signatories::transfer::{self, ExportFormat, ImportOptions};
@@ -48,6 +49,28 @@ enum Command {
         dir: PathBuf,
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormat,
+    },
+    /// Convert the UN General Assembly roll calls (Voeten's data as packaged by R
+    /// unvotes) into the import layout: topics.csv, statements.csv, signatories.csv.
+    Unvotes {
+        /// The directory holding un_roll_calls.csv.gz, un_roll_call_issues.csv and
+        /// un_votes.csv.gz.
+        #[arg(long, default_value = "data/unvotes")]
+        from: PathBuf,
+        /// Where to write the files (created if missing).
+        out_dir: PathBuf,
+    },
+    /// Write deterministic synthetic statements and signatories in the import layout,
+    /// for load tests (about 100 signatories per statement).
+    Generate {
+        /// The same seed and size give the same bytes.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// How many statements.
+        #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+        statements: u64,
+        /// Where to write the files (created if missing).
+        out_dir: PathBuf,
     },
     /// Manage API keys for the write endpoints.
     #[command(subcommand)]
@@ -139,6 +162,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else if report.changed_nothing() {
                 eprintln!("Nothing changed: the database already holds these files.");
             }
+            Ok(())
+        }
+        Command::Unvotes { from, out_dir } => {
+            let report = datasets::convert_unvotes(&from, &out_dir)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            eprintln!(
+                "Wrote {}; load it with: signatories import {}",
+                out_dir.display(),
+                out_dir.display()
+            );
+            Ok(())
+        }
+        Command::Generate {
+            seed,
+            statements,
+            out_dir,
+        } => {
+            let options = GenerateOptions {
+                seed,
+                statements: statements as usize,
+            };
+            let report = datasets::generate(&options, &out_dir)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
         Command::Export { dir, format } => {

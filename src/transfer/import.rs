@@ -8,11 +8,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::de::value::MapDeserializer;
 use sqlx::{PgConnection, PgPool};
 
 use super::rows::{CountryRow, SignatoryRow, SourceRow, StatementRow, TopicRow};
@@ -119,13 +121,12 @@ fn read_file<R: DeserializeOwned>(
                 }
             };
             let line = record.position().map_or(0, |p| p.line());
-            // Through JSON strings, so that a code like "004" stays text.
-            let fields: serde_json::Map<String, serde_json::Value> = headers
-                .iter()
-                .zip(record.iter())
-                .map(|(name, value)| (name.to_owned(), serde_json::Value::String(value.to_owned())))
-                .collect();
-            match serde_json::from_value::<R>(serde_json::Value::Object(fields)) {
+            // Every field as a string (the csv crate's own deserializer would read a
+            // code like "004" as the number 4).
+            let fields = MapDeserializer::<_, serde::de::value::Error>::new(
+                headers.iter().zip(record.iter()),
+            );
+            match R::deserialize(fields) {
                 Ok(row) => rows.push((line, row)),
                 Err(err) => problems.push(format!("{file}:{line}: {err}")),
             }
@@ -248,15 +249,16 @@ struct Statement {
     topics: String,
 }
 
+/// Borrowed from the file's rows: an import may hold millions.
 #[derive(Debug, Serialize)]
-struct Signature {
-    statement_id: String,
-    country_code: String,
+struct Signature<'a> {
+    statement_id: &'a str,
+    country_code: &'a str,
     role: Role,
     joined_on: Option<NaiveDate>,
     withdrawn_on: Option<NaiveDate>,
     source_url: Option<String>,
-    note: String,
+    note: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -301,11 +303,11 @@ async fn known(db: &PgPool) -> anyhow::Result<Known> {
 
 /// Every file checked and turned into typed rows.
 #[derive(Default)]
-struct Batch {
+struct Batch<'a> {
     countries: Option<Vec<Country>>,
     topics: Option<Vec<Topic>>,
     statements: Option<Vec<Statement>>,
-    signatures: Option<Vec<Signature>>,
+    signatures: Option<Vec<Signature<'a>>>,
     sources: Option<Vec<Source>>,
 }
 
@@ -314,6 +316,7 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
     if !dir.is_dir() {
         bail!("{} is not a directory", dir.display());
     }
+    let started = Instant::now();
     let mut problems = Vec::new();
     let countries = read_file::<CountryRow>(dir, "countries", &mut problems)?;
     let topics = read_file::<TopicRow>(dir, "topics", &mut problems)?;
@@ -359,8 +362,8 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
     if let Some(file) = &statements {
         batch.statements = Some(check_statements(file, options, &mut known, &mut problems));
     }
-    if let Some(file) = signatories {
-        batch.signatures = Some(check_signatures(&file, &known, &mut problems));
+    if let Some(file) = &signatories {
+        batch.signatures = Some(check_signatures(file, &known, &mut problems));
     }
     match (sources, &statements) {
         (Some(file), _) => batch.sources = Some(check_sources(&file, &known, &mut problems)),
@@ -377,6 +380,11 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
     if !problems.is_empty() {
         return Err(InvalidRows(problems).into());
     }
+    tracing::info!(
+        rows = report.rows_read,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "import: files read and checked"
+    );
 
     let mut tx = db.begin().await?;
     audit::lock_writes(&mut tx).await?;
@@ -386,6 +394,10 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
     } else {
         tx.commit().await?;
     }
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "import: done"
+    );
     Ok(report)
 }
 
@@ -558,12 +570,12 @@ fn check_statements(
     statements
 }
 
-fn check_signatures(
-    file: &Lines<SignatoryRow>,
+fn check_signatures<'a>(
+    file: &'a Lines<SignatoryRow>,
     known: &Known,
     problems: &mut Vec<String>,
-) -> Vec<Signature> {
-    let mut seen = HashSet::new();
+) -> Vec<Signature<'a>> {
+    let mut seen = HashSet::with_capacity(file.rows.len());
     let mut signatures = Vec::new();
     for (line, row) in &file.rows {
         let mut check = Checker::new();
@@ -583,7 +595,7 @@ fn check_signatures(
                 format!("{:?} is not a known country code", row.country_iso3),
             );
         }
-        if !seen.insert((row.statement_slug.clone(), row.country_iso3.clone())) {
+        if !seen.insert((row.statement_slug.as_str(), row.country_iso3.as_str())) {
             check.error(
                 "country_iso3",
                 format!(
@@ -607,13 +619,13 @@ fn check_signatures(
         report(problems, &file.file, *line, check);
         if let Some(role) = role {
             signatures.push(Signature {
-                statement_id: row.statement_slug.clone(),
-                country_code: row.country_iso3.clone(),
+                statement_id: &row.statement_slug,
+                country_code: &row.country_iso3,
                 role,
                 joined_on,
                 withdrawn_on,
                 source_url,
-                note: row.note.clone(),
+                note: &row.note,
             });
         }
     }
@@ -712,6 +724,11 @@ async fn copy_rows<R: Serialize>(
         copy.send(writer.into_inner()?.as_slice()).await?;
     }
     copy.finish().await?;
+    // Temp tables are never analysed automatically; without statistics the merges'
+    // planner would guess a few hundred rows and pick nested loops over millions.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("analyze {table}")))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -731,7 +748,7 @@ async fn tally(conn: &mut PgConnection, sql: &str, actor: &str) -> anyhow::Resul
 
 async fn apply(
     conn: &mut PgConnection,
-    batch: &Batch,
+    batch: &Batch<'_>,
     actor: &str,
     report: &mut ImportReport,
 ) -> anyhow::Result<()> {
@@ -739,24 +756,61 @@ async fn apply(
         .execute(&mut *conn)
         .await?;
     if let Some(countries) = &batch.countries {
-        copy_rows(conn, "import_country", countries).await?;
-        report.countries = tally(conn, include_str!("merge_countries.sql"), actor).await?;
+        report.countries = merge(conn, "import_country", countries, MERGE_COUNTRIES, actor).await?;
     }
     if let Some(topics) = &batch.topics {
-        copy_rows(conn, "import_topic", topics).await?;
-        report.topics = tally(conn, include_str!("merge_topics.sql"), actor).await?;
+        report.topics = merge(conn, "import_topic", topics, MERGE_TOPICS, actor).await?;
     }
     if let Some(statements) = &batch.statements {
-        copy_rows(conn, "import_statement", statements).await?;
-        report.statements = tally(conn, include_str!("merge_statements.sql"), actor).await?;
+        report.statements = merge(
+            conn,
+            "import_statement",
+            statements,
+            MERGE_STATEMENTS,
+            actor,
+        )
+        .await?;
     }
     if let Some(signatures) = &batch.signatures {
-        copy_rows(conn, "import_signature", signatures).await?;
-        report.signatories = tally(conn, include_str!("merge_signatures.sql"), actor).await?;
+        report.signatories = merge(
+            conn,
+            "import_signature",
+            signatures,
+            MERGE_SIGNATURES,
+            actor,
+        )
+        .await?;
     }
     if let Some(sources) = &batch.sources {
-        copy_rows(conn, "import_source", sources).await?;
-        report.sources = tally(conn, include_str!("merge_sources.sql"), actor).await?;
+        report.sources = merge(conn, "import_source", sources, MERGE_SOURCES, actor).await?;
     }
     Ok(())
+}
+
+const MERGE_COUNTRIES: &str = include_str!("merge_countries.sql");
+const MERGE_TOPICS: &str = include_str!("merge_topics.sql");
+const MERGE_STATEMENTS: &str = include_str!("merge_statements.sql");
+const MERGE_SIGNATURES: &str = include_str!("merge_signatures.sql");
+const MERGE_SOURCES: &str = include_str!("merge_sources.sql");
+
+/// Copies rows into their staging table and merges them, logging the time of each step.
+async fn merge<R: Serialize>(
+    conn: &mut PgConnection,
+    table: &str,
+    rows: &[R],
+    sql: &str,
+    actor: &str,
+) -> anyhow::Result<Tally> {
+    let started = Instant::now();
+    copy_rows(conn, table, rows).await?;
+    let copied = started.elapsed();
+    let tally = tally(conn, sql, actor).await?;
+    tracing::info!(
+        table,
+        rows = rows.len(),
+        copy_ms = copied.as_millis() as u64,
+        merge_ms = (started.elapsed() - copied).as_millis() as u64,
+        "import: merged"
+    );
+    Ok(tally)
 }

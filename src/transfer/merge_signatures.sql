@@ -9,29 +9,40 @@ with covered as (
       and not exists (select 1 from import_signature i
                       where i.statement_id = g.statement_id and i.country_code = g.country_code)
     returning g.*
-), before as (
-    select g.* from signature g
-    join import_signature i on i.statement_id = g.statement_id and i.country_code = g.country_code
-), changed as (
-    insert into signature as g (statement_id, country_code, role, joined_on, withdrawn_on, source_url, note)
-    select statement_id, country_code, role, joined_on, withdrawn_on, source_url, coalesce(note, '')
-    from import_signature
-    on conflict (statement_id, country_code) do update set
-        role = excluded.role, joined_on = excluded.joined_on, withdrawn_on = excluded.withdrawn_on,
-        source_url = excluded.source_url, note = excluded.note
-    where (g.role, g.joined_on, g.withdrawn_on, g.source_url, g.note)
-        is distinct from (excluded.role, excluded.joined_on, excluded.withdrawn_on, excluded.source_url, excluded.note)
-    returning g.*, (xmax = 0) as created
+), updated as (
+    update signature g
+    set role = i.role, joined_on = i.joined_on, withdrawn_on = i.withdrawn_on,
+        source_url = i.source_url, note = coalesce(i.note, '')
+    from import_signature i
+    where i.statement_id = g.statement_id and i.country_code = g.country_code
+      and (g.role, g.joined_on, g.withdrawn_on, g.source_url, g.note)
+          is distinct from (i.role, i.joined_on, i.withdrawn_on, i.source_url, coalesce(i.note, ''))
+    returning g.*
+), created as (
+    -- New rows by a plain insert rather than an upsert (cheaper per row; the writers'
+    -- lock keeps others from adding the same keys meanwhile), in key order, so that
+    -- the indexes and the audit trail's index fill page by page.
+    insert into signature (statement_id, country_code, role, joined_on, withdrawn_on, source_url, note)
+    select i.statement_id, i.country_code, i.role, i.joined_on, i.withdrawn_on, i.source_url, coalesce(i.note, '')
+    from import_signature i
+    where not exists (select 1 from signature g
+                      where g.statement_id = i.statement_id and g.country_code = i.country_code)
+    order by i.statement_id, i.country_code
+    returning *
 ), audited as (
+    -- Every part of one statement reads the table as it was before it: `signature`
+    -- here holds the rows before the update.
     insert into change (entity, entity_id, action, actor, before, after)
     select 'signature', r.statement_id || '/' || r.country_code, 'delete', $1, to_jsonb(r), null
     from removed r
     union all
-    select 'signature', ch.statement_id || '/' || ch.country_code,
-           case when ch.created then 'create' else 'update' end, $1, to_jsonb(b), to_jsonb(ch) - 'created'
-    from changed ch
-    left join before b on b.statement_id = ch.statement_id and b.country_code = ch.country_code
+    select 'signature', u.statement_id || '/' || u.country_code, 'update', $1, to_jsonb(b), to_jsonb(u)
+    from updated u
+    join signature b on b.statement_id = u.statement_id and b.country_code = u.country_code
+    union all
+    select 'signature', c.statement_id || '/' || c.country_code, 'create', $1, null, to_jsonb(c)
+    from created c
 )
-select (select count(*) from changed where created),
-       (select count(*) from changed where not created),
+select (select count(*) from created),
+       (select count(*) from updated),
        (select count(*) from removed)

@@ -8,7 +8,7 @@
 
 mod export;
 mod import;
-mod rows;
+pub(crate) mod rows;
 
 pub use export::{ExportCounts, ExportFormat, export};
 pub use import::{ImportOptions, ImportReport, InvalidRows, Tally, import};

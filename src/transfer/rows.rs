@@ -1,25 +1,58 @@
 //! The rows of the import/export files. Every field is text, as in CSV; empty means
 //! none. NDJSON accepts strings, numbers, booleans or null for any field.
 
+use std::fmt;
+
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Reads any JSON scalar (or a CSV field) as text; null and absent become "".
+/// A visitor rather than an untagged enum, which would buffer every field of millions
+/// of rows before looking at it.
 fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Scalar {
-        Text(String),
-        Int(i64),
-        Float(f64),
-        Bool(bool),
+    struct Text;
+
+    impl Visitor<'_> for Text {
+        type Value = String;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("text, a number, true, false or null")
+        }
+
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<String, E> {
+            Ok(value.to_owned())
+        }
+
+        fn visit_string<E: de::Error>(self, value: String) -> Result<String, E> {
+            Ok(value)
+        }
+
+        fn visit_i64<E: de::Error>(self, value: i64) -> Result<String, E> {
+            Ok(value.to_string())
+        }
+
+        fn visit_u64<E: de::Error>(self, value: u64) -> Result<String, E> {
+            Ok(value.to_string())
+        }
+
+        fn visit_f64<E: de::Error>(self, value: f64) -> Result<String, E> {
+            Ok(value.to_string())
+        }
+
+        fn visit_bool<E: de::Error>(self, value: bool) -> Result<String, E> {
+            Ok(value.to_string())
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<String, E> {
+            Ok(String::new())
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<String, E> {
+            Ok(String::new())
+        }
     }
-    Ok(match Option::<Scalar>::deserialize(deserializer)? {
-        None => String::new(),
-        Some(Scalar::Text(s)) => s,
-        Some(Scalar::Int(n)) => n.to_string(),
-        Some(Scalar::Float(n)) => n.to_string(),
-        Some(Scalar::Bool(b)) => b.to_string(),
-    })
+
+    deserializer.deserialize_any(Text)
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

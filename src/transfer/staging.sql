@@ -1,3 +1,5 @@
+-- Hash joins and sorts over millions of staged rows stay in memory (this transaction only).
+set local work_mem = '256MB';
 -- Staging tables for one import; typed, so that COPY itself rejects malformed values.
 create temp table import_country (
     code text, iso2 text, numeric_code text, iso3166_3 text, name text, official_name text,

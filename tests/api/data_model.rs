@@ -171,6 +171,10 @@ async fn constraints_reject_bad_rows_whatever_writes_them() {
             "signature_country_fkey",
         ),
         (
+            "insert into signature (statement_id, country_code, role) values ('no-such-statement', 'FJI', 'signatory')",
+            "signature_statement_fkey",
+        ),
+        (
             "insert into signature (statement_id, country_code, role) values ('hrc41-letter-critical-2019-07-08', 'AUS', 'signatory')",
             "signature_pkey",
         ),
@@ -223,6 +227,76 @@ async fn constraints_reject_bad_rows_whatever_writes_them() {
         scalar_i64(&db, "select count(*) from signature").await,
         before
     );
+}
+
+/// The references of a signature, checked set-based by triggers rather than by
+/// foreign keys (see migrations/20261130000100_bulk_import.sql), hold like foreign keys.
+#[tokio::test]
+async fn a_signature_keeps_its_statement_and_country_on_every_write_path() {
+    let db = fresh_database().await;
+    let letter = "hrc41-letter-critical-2019-07-08";
+    for (sql, constraint) in [
+        (
+            "update signature set country_code = 'XXX' where statement_id = 'hrc41-letter-critical-2019-07-08' and country_code = 'AUT'",
+            "signature_country_fkey",
+        ),
+        // A referenced country may neither go nor change its code.
+        (
+            "delete from country where code = 'AUT'",
+            "signature_country_fkey",
+        ),
+        (
+            "update country set code = 'AUX' where code = 'AUT'",
+            "signature_country_fkey",
+        ),
+        // Emptying statements but not their signatures (feature_not_supported, as a
+        // foreign key answers).
+        ("truncate statement, statement_topic, source", "0A000"),
+    ] {
+        assert_eq!(rejected(&db, sql).await, constraint, "{sql}");
+    }
+
+    // A statement id may not change under its signatures (its topics and sources,
+    // held by plain foreign keys, are let go first so that this rule is the one met).
+    for table in ["statement_topic", "source"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "delete from {table} where statement_id = $1"
+        )))
+        .bind(letter)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+    assert_eq!(
+        rejected(
+            &db,
+            "update statement set id = 'renamed-2019-07-08' where id = 'hrc41-letter-critical-2019-07-08'"
+        )
+        .await,
+        "signature_statement_fkey"
+    );
+
+    // A country nobody references goes, and a statement takes its signatures with it.
+    sqlx::query("delete from country where code = 'ATA'")
+        .execute(&db)
+        .await
+        .unwrap();
+    let signatures = scalar_i64(&db, "select count(*) from signature").await;
+    sqlx::query("delete from statement where id = $1")
+        .bind(letter)
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar_i64(&db, "select count(*) from signature").await,
+        signatures - 22
+    );
+    let mut tx = db.begin().await.unwrap();
+    sqlx::query("truncate signature, statement, statement_topic, source")
+        .execute(&mut *tx)
+        .await
+        .expect("emptying the tables together is allowed");
+    tx.rollback().await.unwrap();
 }
 
 #[tokio::test]

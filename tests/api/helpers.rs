@@ -107,6 +107,16 @@ pub async fn fresh_database() -> PgPool {
         .unwrap()
 }
 
+/// How `signatories import DIR` imports a directory.
+pub fn import_options(dir: &std::path::Path) -> signatories::transfer::ImportOptions {
+    signatories::transfer::ImportOptions {
+        dir: dir.to_owned(),
+        dry_run: false,
+        default_topic: None,
+        actor: "import".to_owned(),
+    }
+}
+
 /// The application on a fresh database, called in-process.
 pub struct TestApp {
     pub router: Router,

@@ -8,14 +8,12 @@ use serde_json::json;
 use signatories::keys::ApiRole;
 use signatories::transfer::{self, ExportFormat, ImportOptions, InvalidRows};
 
-use crate::helpers::{TestApp, fresh_database};
+use crate::helpers::{TestApp, fresh_database, import_options};
 
 fn options(dir: &Path) -> ImportOptions {
     ImportOptions {
-        dir: dir.to_owned(),
-        dry_run: false,
         default_topic: Some("xinjiang".to_owned()),
-        actor: "import".to_owned(),
+        ..import_options(dir)
     }
 }
 

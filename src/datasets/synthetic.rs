@@ -1,0 +1,704 @@
+//! `signatories generate`: synthetic statements at scale, in the import layout, for
+//! load tests. Deterministic: the same seed and size give the same bytes, on every
+//! platform and in every version of this program that keeps this file's logic,
+//! because the only source of randomness is a ChaCha8 stream (whose output is fixed by
+//! its specification) turned into choices with integer arithmetic only.
+//!
+//! The shape follows the real record: statements from 1946 to 2025, more of them in
+//! later decades as the UN grew; mostly joint statements and letters, some recorded
+//! votes and General Assembly resolutions; 20 to 190 participants drawn from the UN
+//! members of the day (former states included); a lead for most letters and
+//! statements; votes split into yes, no and abstain; some late joiners, rare
+//! withdrawals, and partial lists whose published count exceeds the rows held.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chacha20::ChaCha8Rng;
+use chrono::{Datelike, Days, NaiveDate};
+use rand_core::{Rng, SeedableRng};
+use serde::Serialize;
+
+use super::countries::{SeedCountry, seed_countries};
+use super::csv_file;
+use crate::domain::{Role, Stance, StatementKind};
+use crate::transfer::rows::{SignatoryRow, StatementRow, TopicRow};
+
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    pub seed: u64,
+    pub statements: usize,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct GenerateReport {
+    pub seed: u64,
+    pub topics: usize,
+    pub statements: usize,
+    pub signatories: usize,
+    /// Statements by kind.
+    pub kinds: BTreeMap<&'static str, usize>,
+    /// Signatures by role.
+    pub roles: BTreeMap<String, usize>,
+}
+
+const FIRST_YEAR: i32 = 1946;
+const LAST_YEAR: i32 = 2025;
+const MIN_PARTICIPANTS: usize = 20;
+const MAX_PARTICIPANTS: usize = 190;
+
+struct Topic {
+    slug: &'static str,
+    name: &'static str,
+    /// How a title names it: "Joint statement on {subject}".
+    subject: &'static str,
+    years: (i32, i32),
+}
+
+const TOPICS: [Topic; 12] = [
+    Topic {
+        slug: "apartheid",
+        name: "Apartheid in South Africa",
+        subject: "apartheid in South Africa",
+        years: (1946, 1994),
+    },
+    Topic {
+        slug: "decolonisation",
+        name: "Decolonisation and self-determination",
+        subject: "decolonisation and self-determination",
+        years: (1946, 2025),
+    },
+    Topic {
+        slug: "nuclear-disarmament",
+        name: "Nuclear disarmament",
+        subject: "nuclear disarmament",
+        years: (1946, 2025),
+    },
+    Topic {
+        slug: "palestine",
+        name: "Question of Palestine",
+        subject: "the question of Palestine",
+        years: (1947, 2025),
+    },
+    Topic {
+        slug: "tibet",
+        name: "Human rights in Tibet",
+        subject: "human rights in Tibet",
+        years: (1959, 2025),
+    },
+    Topic {
+        slug: "chile",
+        name: "Human rights in Chile",
+        subject: "human rights in Chile",
+        years: (1973, 1990),
+    },
+    Topic {
+        slug: "iran",
+        name: "Human rights in Iran",
+        subject: "human rights in the Islamic Republic of Iran",
+        years: (1985, 2025),
+    },
+    Topic {
+        slug: "myanmar",
+        name: "Human rights in Myanmar",
+        subject: "human rights in Myanmar",
+        years: (1991, 2025),
+    },
+    Topic {
+        slug: "human-rights-defenders",
+        name: "Human rights defenders",
+        subject: "the protection of human rights defenders",
+        years: (1998, 2025),
+    },
+    Topic {
+        slug: "north-korea",
+        name: "Human rights in North Korea",
+        subject: "human rights in the Democratic People's Republic of Korea",
+        years: (2003, 2025),
+    },
+    Topic {
+        slug: "syria",
+        name: "The situation in Syria",
+        subject: "the situation in the Syrian Arab Republic",
+        years: (2011, 2025),
+    },
+    Topic {
+        slug: "ukraine",
+        name: "Territorial integrity of Ukraine",
+        subject: "the territorial integrity of Ukraine",
+        years: (2014, 2025),
+    },
+];
+
+/// Successor states that took over their predecessor's UN seat: they are members only
+/// once the predecessor ended, although the seed (following the UN) gives them the
+/// predecessor's admission date. Germany, Yemen and Tanzania are not here: they sat
+/// next to the GDR, Democratic Yemen and Zanzibar before the unions.
+const SEAT_CONTINUATIONS: [(&str, &str); 3] = [("RUS", "SUN"), ("SCG", "YUG"), ("SRB", "SCG")];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Forum {
+    HumanRightsCouncil,
+    CommissionOnHumanRights,
+    GeneralAssembly,
+    ThirdCommittee,
+    FirstCommittee,
+    SecurityCouncil,
+}
+
+impl Forum {
+    fn name(self) -> &'static str {
+        match self {
+            Self::HumanRightsCouncil => "UN Human Rights Council",
+            Self::CommissionOnHumanRights => "UN Commission on Human Rights",
+            Self::GeneralAssembly => "UN General Assembly",
+            Self::ThirdCommittee => "UN General Assembly Third Committee",
+            Self::FirstCommittee => "UN General Assembly First Committee",
+            Self::SecurityCouncil => "UN Security Council",
+        }
+    }
+
+    /// For URLs.
+    fn path(self) -> &'static str {
+        match self {
+            Self::HumanRightsCouncil => "hrc",
+            Self::CommissionOnHumanRights => "chr",
+            Self::GeneralAssembly => "unga",
+            Self::ThirdCommittee => "unga-c3",
+            Self::FirstCommittee => "unga-c1",
+            Self::SecurityCouncil => "unsc",
+        }
+    }
+
+    fn exists_in(self, year: i32) -> bool {
+        match self {
+            Self::HumanRightsCouncil => year >= 2006,
+            Self::CommissionOnHumanRights => (1947..=2005).contains(&year),
+            _ => true,
+        }
+    }
+
+    /// Where each kind is made, with weights.
+    fn for_kind(kind: StatementKind) -> &'static [(Forum, u64)] {
+        match kind {
+            StatementKind::JointStatement => &[
+                (Self::HumanRightsCouncil, 40),
+                (Self::CommissionOnHumanRights, 40),
+                (Self::ThirdCommittee, 30),
+                (Self::GeneralAssembly, 20),
+                (Self::FirstCommittee, 10),
+            ],
+            StatementKind::JointLetter => &[
+                (Self::HumanRightsCouncil, 40),
+                (Self::CommissionOnHumanRights, 40),
+                (Self::GeneralAssembly, 20),
+                (Self::SecurityCouncil, 20),
+            ],
+            StatementKind::RecordedVote => &[
+                (Self::HumanRightsCouncil, 40),
+                (Self::CommissionOnHumanRights, 40),
+                (Self::ThirdCommittee, 30),
+                (Self::FirstCommittee, 20),
+                (Self::GeneralAssembly, 10),
+            ],
+            StatementKind::Resolution => &[(Self::GeneralAssembly, 1)],
+        }
+    }
+
+    /// A date in one of the forum's sessions of `year`, and the session's name.
+    fn date_and_session(self, year: i32, random: &mut Random) -> (NaiveDate, String) {
+        let day = |month: u32, day: u64| {
+            NaiveDate::from_ymd_opt(year, month, day as u32).expect("a valid day")
+        };
+        match self {
+            // Three sessions a year, opening in March, June and September (HRC4 in
+            // March 2007); its first year held HRC2 in September.
+            Self::HumanRightsCouncil => {
+                let (session, month) = if year == 2006 {
+                    (2, 9)
+                } else {
+                    let index = random.below(3) as usize;
+                    (4 + (year - 2007) * 3 + index as i32, [3, 6, 9][index])
+                };
+                (day(month, random.between(1, 28)), format!("HRC{session}"))
+            }
+            // One session a year in spring, the first in 1947.
+            Self::CommissionOnHumanRights => (
+                day(3, 1) + Days::new(random.below(50)),
+                format!("CHR{}", year - 1946),
+            ),
+            // The regular session opens in mid-September; most votes are before Christmas.
+            Self::GeneralAssembly | Self::ThirdCommittee | Self::FirstCommittee => (
+                day(9, 15) + Days::new(random.below(97)),
+                format!("UNGA{}", year - 1945),
+            ),
+            Self::SecurityCouncil => (day(1, 1) + Days::new(random.below(365)), String::new()),
+        }
+    }
+}
+
+/// Random choices from a ChaCha8 stream, with integer arithmetic only.
+struct Random(ChaCha8Rng);
+
+impl Random {
+    /// Uniform in `0..n` (Lemire's multiply-and-reject: no modulo bias).
+    fn below(&mut self, n: u64) -> u64 {
+        assert!(n > 0);
+        let threshold = n.wrapping_neg() % n;
+        loop {
+            let product = u128::from(self.0.next_u64()) * u128::from(n);
+            if (product as u64) >= threshold {
+                return (product >> 64) as u64;
+            }
+        }
+    }
+
+    /// Uniform in `low..=high`.
+    fn between(&mut self, low: u64, high: u64) -> u64 {
+        low + self.below(high - low + 1)
+    }
+
+    /// True `per_mille` times in a thousand.
+    fn chance(&mut self, per_mille: u64) -> bool {
+        self.below(1000) < per_mille
+    }
+
+    fn weighted<T: Copy>(&mut self, items: &[(T, u64)]) -> T {
+        let total: u64 = items.iter().map(|(_, w)| w).sum();
+        let mut ticket = self.below(total);
+        for (item, weight) in items {
+            if ticket < *weight {
+                return *item;
+            }
+            ticket -= weight;
+        }
+        unreachable!("the ticket is below the total weight")
+    }
+
+    /// Moves a uniform sample of `k` items to the front (partial Fisher–Yates).
+    fn sample_to_front<T>(&mut self, items: &mut [T], k: usize) {
+        for i in 0..k.min(items.len()) {
+            let j = i + self.below((items.len() - i) as u64) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+/// A statement's kind, forum and date, drawn before the statements are numbered in
+/// date order.
+struct Outline {
+    kind: StatementKind,
+    forum: Forum,
+    date: NaiveDate,
+    session: String,
+}
+
+/// Writes topics.csv, statements.csv and signatories.csv into `out`.
+pub fn generate(options: &GenerateOptions, out: &Path) -> anyhow::Result<GenerateReport> {
+    std::fs::create_dir_all(out)?;
+    let mut random = Random(ChaCha8Rng::seed_from_u64(options.seed));
+    let countries = seed_countries();
+    let mut report = GenerateReport {
+        seed: options.seed,
+        ..GenerateReport::default()
+    };
+
+    let mut writer = csv_file(out, "topics.csv")?;
+    for topic in &TOPICS {
+        writer.serialize(TopicRow {
+            slug: topic.slug.to_owned(),
+            name: topic.name.to_owned(),
+            description: format!(
+                "Synthetic statements on {}, made by `signatories generate` for load tests.",
+                topic.subject
+            ),
+        })?;
+    }
+    writer.flush()?;
+    report.topics = TOPICS.len();
+
+    let mut outlines = outlines(options.statements, &countries, &mut random);
+    // Numbered in date order, so that ids sort like dates; the sort is stable, so
+    // statements of one day keep the order they were drawn in.
+    outlines.sort_by_key(|o| o.date);
+    let width = options.statements.to_string().len().max(5);
+
+    let mut statements = csv_file(out, "statements.csv")?;
+    let mut signatories = csv_file(out, "signatories.csv")?;
+    for (number, outline) in outlines.iter().enumerate() {
+        let (statement, rows) = statement(
+            number + 1,
+            width,
+            outline,
+            &countries,
+            &mut random,
+            options.seed,
+        );
+        *report.kinds.entry(outline.kind.as_str()).or_default() += 1;
+        for row in &rows {
+            match report.roles.get_mut(row.role.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    report.roles.insert(row.role.clone(), 1);
+                }
+            }
+            signatories.serialize(row)?;
+        }
+        report.signatories += rows.len();
+        statements.serialize(statement)?;
+    }
+    statements.flush()?;
+    signatories.flush()?;
+    report.statements = outlines.len();
+    Ok(report)
+}
+
+/// UN members on `date`: admitted, not yet ended, and holding their own seat.
+fn members(countries: &[SeedCountry], date: NaiveDate) -> Vec<&SeedCountry> {
+    countries
+        .iter()
+        .filter(|c| {
+            c.un_admission_date.is_some_and(|admitted| admitted <= date)
+                && c.ended_on.is_none_or(|ended| date < ended)
+                && SEAT_CONTINUATIONS
+                    .iter()
+                    .filter(|(successor, _)| *successor == c.code)
+                    .all(|(_, predecessor)| {
+                        countries
+                            .iter()
+                            .find(|p| p.code == *predecessor)
+                            .and_then(|p| p.ended_on)
+                            .is_some_and(|ended| date >= ended)
+                    })
+        })
+        .collect()
+}
+
+fn outlines(n: usize, countries: &[SeedCountry], random: &mut Random) -> Vec<Outline> {
+    // More statements as the UN grew, and more per member in later decades.
+    let years: Vec<(i32, u64)> = (FIRST_YEAR..=LAST_YEAR)
+        .map(|year| {
+            let mid_year = NaiveDate::from_ymd_opt(year, 7, 1).expect("a date");
+            let members = members(countries, mid_year).len() as u64;
+            (year, members * (year - FIRST_YEAR + 10) as u64)
+        })
+        .collect();
+    let kinds = [
+        (StatementKind::JointStatement, 45),
+        (StatementKind::JointLetter, 35),
+        (StatementKind::RecordedVote, 15),
+        (StatementKind::Resolution, 5),
+    ];
+    (0..n)
+        .map(|_| {
+            let year = random.weighted(&years);
+            let kind = random.weighted(&kinds);
+            let forums: Vec<(Forum, u64)> = Forum::for_kind(kind)
+                .iter()
+                .copied()
+                .filter(|(forum, _)| forum.exists_in(year))
+                .collect();
+            let forum = random.weighted(&forums);
+            let (date, session) = forum.date_and_session(year, random);
+            Outline {
+                kind,
+                forum,
+                date,
+                session,
+            }
+        })
+        .collect()
+}
+
+/// Whose members a statement of this stance draws most of its participants from: the
+/// critics of a government are mostly Western states, its defenders mostly African
+/// and Asian ones, as in the Xinjiang letters.
+fn leans_towards(stance: Option<Stance>, country: &SeedCountry) -> bool {
+    match stance {
+        Some(Stance::Critical) => {
+            (country.region == "Europe" && country.subregion != "Eastern Europe")
+                || matches!(
+                    country.subregion.as_str(),
+                    "Northern America" | "Australia and New Zealand"
+                )
+        }
+        Some(Stance::Supportive) => matches!(country.region.as_str(), "Africa" | "Asia"),
+        _ => false,
+    }
+}
+
+/// How many take part: votes have (nearly) the whole body, letters and statements
+/// anything from a small group to a cross-regional majority.
+fn participant_count(outline: &Outline, members: usize, random: &mut Random) -> usize {
+    let most = members.min(MAX_PARTICIPANTS);
+    let count = match (outline.kind, outline.forum) {
+        (StatementKind::JointLetter | StatementKind::JointStatement, _) => {
+            random.between(MIN_PARTICIPANTS as u64, most as u64) as usize
+        }
+        (_, Forum::HumanRightsCouncil) => 47,
+        (_, Forum::CommissionOnHumanRights) => match outline.date.year() {
+            ..1967 => 21,
+            1967..1980 => 32,
+            1980..1992 => 43,
+            _ => 53,
+        },
+        // Some members are absent from any General Assembly vote.
+        _ => members * random.between(80, 97) as usize / 100,
+    };
+    count.clamp(MIN_PARTICIPANTS, most)
+}
+
+fn statement(
+    number: usize,
+    width: usize,
+    outline: &Outline,
+    countries: &[SeedCountry],
+    random: &mut Random,
+    seed: u64,
+) -> (StatementRow, Vec<SignatoryRow>) {
+    let year = outline.date.year();
+    let topics: Vec<&Topic> = TOPICS
+        .iter()
+        .filter(|t| (t.years.0..=t.years.1).contains(&year))
+        .collect();
+    let topic = topics[random.below(topics.len() as u64) as usize];
+    let mut slugs = vec![topic.slug];
+    if random.chance(150) {
+        let other = topics[random.below(topics.len() as u64) as usize];
+        if other.slug != topic.slug {
+            slugs.push(other.slug);
+        }
+    }
+    let stance = match outline.kind {
+        StatementKind::Resolution => None,
+        _ => Some(random.weighted(&[
+            (Stance::Critical, 45),
+            (Stance::Supportive, 35),
+            (Stance::Neutral, 20),
+        ])),
+    };
+
+    let members = members(countries, outline.date);
+    let count = participant_count(outline, members.len(), random);
+    let (mut leaning, mut others): (Vec<&SeedCountry>, Vec<&SeedCountry>) =
+        members.into_iter().partition(|c| leans_towards(stance, c));
+    let from_leaning = (count * 7 / 10)
+        .min(leaning.len())
+        .max(count.saturating_sub(others.len()));
+    random.sample_to_front(&mut leaning, from_leaning);
+    random.sample_to_front(&mut others, count - from_leaning);
+    // Both samples come in random order, so without a side to lean to the votes fall anywhere.
+    let participants: Vec<&SeedCountry> = leaning[..from_leaning]
+        .iter()
+        .chain(&others[..count - from_leaning])
+        .copied()
+        .collect();
+
+    let kind_word = match outline.kind {
+        StatementKind::JointLetter => "letter",
+        StatementKind::JointStatement => "statement",
+        StatementKind::RecordedVote => "vote",
+        StatementKind::Resolution => "resolution",
+    };
+    let prefix = if outline.session.is_empty() {
+        outline.forum.path().to_owned()
+    } else {
+        outline.session.to_lowercase()
+    };
+    let slug = format!("{prefix}-{kind_word}-{}-{number:0width$}", topic.slug);
+    let roles = roles(outline.kind, count, random);
+    let lead_country = match roles.first() {
+        Some(Role::Lead) => participants[0].code.clone(),
+        Some(Role::VoteYes)
+            if outline.kind == StatementKind::RecordedVote && random.chance(600) =>
+        {
+            participants[0].code.clone()
+        }
+        _ => String::new(),
+    };
+
+    let mut rows: Vec<SignatoryRow> = participants
+        .iter()
+        .zip(&roles)
+        .map(|(country, role)| SignatoryRow {
+            statement_slug: slug.clone(),
+            country_iso3: country.code.clone(),
+            country_name: country.name.clone(),
+            role: role.as_str().to_owned(),
+            ..SignatoryRow::default()
+        })
+        .collect();
+    if !outline.kind.is_vote() {
+        late_joiners_and_withdrawals(&mut rows, outline.date, random);
+    }
+
+    let (reported_count, list_complete) = if outline.kind.is_vote() {
+        (count.to_string(), true)
+    } else {
+        match random.below(100) {
+            0..60 => (count.to_string(), true),
+            // A published count beyond the names found.
+            60..85 => ((count + random.between(1, 30) as usize).to_string(), false),
+            _ => (String::new(), false),
+        }
+    };
+    let mut source_urls = format!("https://example.org/{}/{year}/{slug}", outline.forum.path());
+    if random.chance(200) {
+        source_urls.push_str(&format!(" https://example.org/press/{slug}"));
+    }
+    let un_symbol = un_symbol(outline, random);
+    let title = match outline.kind {
+        StatementKind::JointStatement => format!("Joint statement on {}", topic.subject),
+        StatementKind::JointLetter if outline.forum == Forum::SecurityCouncil => format!(
+            "Joint letter to the President of the Security Council on {}",
+            topic.subject
+        ),
+        StatementKind::JointLetter => format!("Joint letter on {}", topic.subject),
+        StatementKind::RecordedVote => {
+            format!("Recorded vote on a draft resolution on {}", topic.subject)
+        }
+        StatementKind::Resolution => {
+            format!("General Assembly resolution on {}", topic.subject)
+        }
+    };
+    let when = if outline.session.is_empty() {
+        year.to_string()
+    } else {
+        outline.session.clone()
+    };
+    let statement = StatementRow {
+        slug,
+        title: format!("{title} ({when})"),
+        kind: outline.kind.as_str().to_owned(),
+        forum: outline.forum.name().to_owned(),
+        session: outline.session.clone(),
+        date: outline.date.to_string(),
+        un_symbol,
+        stance: stance.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        lead_country,
+        reported_count,
+        list_complete: list_complete.to_string(),
+        source_urls,
+        notes: format!("Synthetic data: signatories generate --seed {seed}."),
+        summary: String::new(),
+        topics: slugs.join(" "),
+    };
+    (statement, rows)
+}
+
+/// Roles in participant order: leads first; for votes, yes, then abstain, then no, so
+/// that the states a statement leans towards vote yes.
+fn roles(kind: StatementKind, count: usize, random: &mut Random) -> Vec<Role> {
+    if kind.is_vote() {
+        let yes = count * random.between(35, 95) as usize / 100;
+        let no = (count - yes) * random.between(20, 70) as usize / 100;
+        let abstain = count - yes - no;
+        std::iter::repeat_n(Role::VoteYes, yes)
+            .chain(std::iter::repeat_n(Role::VoteAbstain, abstain))
+            .chain(std::iter::repeat_n(Role::VoteNo, no))
+            .collect()
+    } else {
+        let leads = match random.below(100) {
+            0..75 => 1,
+            75..85 => random.between(2, 3) as usize,
+            _ => 0,
+        };
+        std::iter::repeat_n(Role::Lead, leads)
+            .chain(std::iter::repeat_n(Role::Signatory, count - leads))
+            .collect()
+    }
+}
+
+/// Some signatories join after the date; rarely one withdraws (as Qatar did in 2019).
+fn late_joiners_and_withdrawals(rows: &mut [SignatoryRow], date: NaiveDate, random: &mut Random) {
+    let later =
+        |random: &mut Random, from: NaiveDate, days: u64| from + Days::new(random.between(1, days));
+    if random.chance(300) {
+        for row in rows.iter_mut().filter(|r| r.role == "signatory") {
+            if random.chance(80) {
+                row.joined_on = later(random, date, 90).to_string();
+                row.source_url = format!(
+                    "https://example.org/{}/joined/{}",
+                    row.statement_slug,
+                    row.country_iso3.to_lowercase()
+                );
+            }
+        }
+    }
+    if random.chance(30) {
+        for _ in 0..random.between(1, 2) {
+            let row = &mut rows[random.below(rows.len() as u64) as usize];
+            if row.role != "signatory" || !row.withdrawn_on.is_empty() {
+                continue;
+            }
+            let from = row.joined_on.parse().unwrap_or(date);
+            row.withdrawn_on = later(random, from, 60).to_string();
+            row.source_url = format!(
+                "https://example.org/{}/withdrawn/{}",
+                row.statement_slug,
+                row.country_iso3.to_lowercase()
+            );
+        }
+    }
+}
+
+fn un_symbol(outline: &Outline, random: &mut Random) -> String {
+    let number = random.between(1, 300);
+    let year = outline.date.year();
+    let session = outline.session.trim_start_matches(char::is_alphabetic);
+    match (outline.kind, outline.forum) {
+        (StatementKind::JointLetter | StatementKind::JointStatement, Forum::HumanRightsCouncil)
+            if random.chance(300) =>
+        {
+            format!("A/HRC/{session}/G/{number}")
+        }
+        (StatementKind::JointLetter | StatementKind::JointStatement, _) => String::new(),
+        (_, Forum::HumanRightsCouncil) => format!("A/HRC/RES/{session}/{number}"),
+        (_, Forum::CommissionOnHumanRights) => format!("E/CN.4/RES/{year}/{number}"),
+        _ => format!("A/RES/{session}/{number}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn members_are_those_of_the_day() {
+        let countries = seed_countries();
+        let codes = |on: &str| -> Vec<String> {
+            members(&countries, date(on))
+                .into_iter()
+                .map(|c| c.code.clone())
+                .collect()
+        };
+        let in_1950 = codes("1950-07-01");
+        assert!(in_1950.contains(&"SUN".into()) && !in_1950.contains(&"RUS".into()));
+        assert!(in_1950.contains(&"YUG".into()) && !in_1950.contains(&"DEU".into()));
+        let in_1980 = codes("1980-07-01");
+        assert!(in_1980.contains(&"DEU".into()) && in_1980.contains(&"DDR".into()));
+        assert!(in_1980.contains(&"YEM".into()) && in_1980.contains(&"YMD".into()));
+        let in_2004 = codes("2004-07-01");
+        assert!(in_2004.contains(&"SCG".into()));
+        assert!(!in_2004.contains(&"YUG".into()) && !in_2004.contains(&"SRB".into()));
+        assert_eq!(codes("2025-07-01").len(), 193);
+        for (successor, predecessor) in SEAT_CONTINUATIONS {
+            assert!(countries.iter().any(|c| c.code == successor));
+            assert!(countries.iter().any(|c| c.code == predecessor));
+        }
+    }
+
+    #[test]
+    fn draws_are_uniform_and_in_range() {
+        let mut random = Random(ChaCha8Rng::seed_from_u64(7));
+        let mut seen = [0u32; 6];
+        for _ in 0..6000 {
+            seen[random.between(1, 6) as usize - 1] += 1;
+        }
+        assert!(seen.iter().all(|n| (850..1150).contains(n)), "{seen:?}");
+    }
+}
