@@ -117,7 +117,10 @@ fn init_logging(config: &Config) -> anyhow::Result<()> {
             config.log_filter
         )
     })?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Logs go to stderr: stdout carries the commands' own output (keys, import reports).
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match config.log_format {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder

@@ -231,11 +231,11 @@ fn start_service(data_dir: &std::path::Path) -> (std::process::Child, String) {
         .env("SIGNATORIES_BIND", "127.0.0.1:0")
         .env("SIGNATORIES_LOG_FORMAT", "json")
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let address = loop {
         let line = lines
             .next()
