@@ -24,6 +24,8 @@ RULES = [
      "cursors are opaque tokens that only the server issues"),
     (r".*", r"to", r"is before from",
      "JSON Schema cannot compare two parameters"),
+    (r"GET /v1/statements/compare", r"b", r"is the same statement as a; compare two different ones",
+     "JSON Schema cannot compare two parameters"),
     (r"GET /v1/statements", r"country_role", r"give country too",
      "OpenAPI cannot make one query parameter require another"),
     (r"GET .*", r"sort", r"relevance needs a search term in q",
