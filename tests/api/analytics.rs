@@ -742,6 +742,121 @@ async fn alignment_ranks_countries_by_agreement_on_shared_statements() {
     assert_eq!(csv.len(), expected.len(), "all topics: only Xinjiang here");
 }
 
+/// Asserts that the stance statistics of whole years (answered from the tally the
+/// database keeps in every write) equal those counted from the signatures themselves
+/// (a filter on every kind of statement makes the service read the signatures).
+async fn assert_tally_counts_the_signatures(app: &TestApp, after: &str) {
+    const EVERY_KIND: &str =
+        "&kind=joint_letter&kind=joint_statement&kind=recorded_vote&kind=resolution";
+    for query in [
+        "group_by=year,region",
+        "group_by=year&topic=xinjiang",
+        "group_by=subregion&topic=xinjiang&from=2019-01-01&to=2025-12-31",
+        "group_by=year&topic=tibet",
+        "topic=xinjiang",
+        "from=2024-01-01",
+    ] {
+        let tallied = walk(app, &format!("/v1/stats/stances?{query}&limit=500")).await;
+        let counted = walk(
+            app,
+            &format!("/v1/stats/stances?{query}{EVERY_KIND}&limit=500"),
+        )
+        .await;
+        assert_eq!(tallied, counted, "{query} after {after}");
+    }
+}
+
+#[tokio::test]
+async fn stance_statistics_stay_exact_through_every_kind_of_write() {
+    let app = TestApp::spawn().await;
+    let key = app.key("desk", signatories::keys::ApiRole::Admin).await;
+    let write = async |method: Method, uri: &str, body: Value| {
+        let response = app.send_json(method, uri, Some(&key), &body, &[]).await;
+        assert!(response.status.is_success(), "{uri}: {}", response.text());
+    };
+    assert_tally_counts_the_signatures(&app, "the seed").await;
+    let year_2025 = async || {
+        data(
+            &app.get("/v1/stats/stances?group_by=year&from=2025-01-01")
+                .await,
+        )
+    };
+    assert_eq!(year_2025().await, Vec::<Value>::new());
+
+    let statement = "/v1/statements/hrc60-statement-critical-2025-09-15";
+    write(
+        Method::POST,
+        "/v1/statements",
+        json!({
+            "id": "hrc60-statement-critical-2025-09-15",
+            "title": "Joint statement on Xinjiang at HRC60",
+            "kind": "joint_statement",
+            "forum": "UN Human Rights Council",
+            "issued_on": "2025-09-15",
+            "stance": "critical",
+            "topics": ["xinjiang"],
+            "signatories": [
+                {"country": "GBR", "role": "lead"},
+                {"country": "FRA", "role": "signatory"},
+                {"country": "DEU", "role": "signatory", "joined_on": "2025-09-20"}
+            ]
+        }),
+    )
+    .await;
+    let added = year_2025().await;
+    assert_eq!(added.len(), 1);
+    assert_eq!(added[0]["countries"], 3);
+    assert_eq!(added[0]["stance_counts"]["critical"], 3);
+    assert_tally_counts_the_signatures(&app, "a new statement").await;
+
+    write(
+        Method::PUT,
+        &format!("{statement}/signatories/ITA"),
+        json!({"role": "signatory"}),
+    )
+    .await;
+    assert_tally_counts_the_signatures(&app, "a signature added").await;
+    write(
+        Method::PUT,
+        &format!("{statement}/signatories/FRA"),
+        json!({"role": "signatory", "withdrawn_on": "2025-10-01"}),
+    )
+    .await;
+    assert_tally_counts_the_signatures(&app, "a withdrawal").await;
+    write(
+        Method::PATCH,
+        statement,
+        json!({"stance": "supportive", "issued_on": "2024-09-15"}),
+    )
+    .await;
+    assert_tally_counts_the_signatures(&app, "a new stance and date").await;
+    write(
+        Method::POST,
+        "/v1/topics",
+        json!({"slug": "tibet", "name": "Tibet"}),
+    )
+    .await;
+    write(
+        Method::PATCH,
+        statement,
+        json!({"topics": ["tibet", "xinjiang"]}),
+    )
+    .await;
+    assert_tally_counts_the_signatures(&app, "a topic added").await;
+    write(Method::PATCH, statement, json!({"topics": ["tibet"]})).await;
+    assert_tally_counts_the_signatures(&app, "a topic removed").await;
+    write(
+        Method::DELETE,
+        &format!("{statement}/signatories/DEU"),
+        json!({}),
+    )
+    .await;
+    assert_tally_counts_the_signatures(&app, "a signature removed").await;
+    write(Method::DELETE, statement, json!({})).await;
+    assert_tally_counts_the_signatures(&app, "the statement deleted").await;
+    assert_eq!(year_2025().await, Vec::<Value>::new());
+}
+
 #[tokio::test]
 async fn coverage_compares_the_reported_count_with_the_rows_held() {
     let app = TestApp::spawn().await;

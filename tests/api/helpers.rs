@@ -102,7 +102,9 @@ pub async fn fresh_database() -> PgPool {
     );
     create_database(&server.admin, &name, Some(&server.template)).await;
     signatories::db::pool_options(4)
-        .connect_with(server.admin.clone().database(&name))
+        .connect_with(signatories::db::session_settings(
+            server.admin.clone().database(&name),
+        ))
         .await
         .unwrap()
 }

@@ -4,7 +4,7 @@
 use axum::extract::{OriginalUri, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use sqlx::types::Json as SqlJson;
 use sqlx::{Postgres, QueryBuilder};
@@ -175,6 +175,45 @@ struct StatementWindow<'a> {
     statements: i64,
 }
 
+/// Where the counts come from.
+#[derive(Debug, Clone, PartialEq)]
+enum Counted {
+    /// The matching statements' signatures, read per request.
+    Signatures,
+    /// Table `stance_tally` (kept by triggers in every write): the statements on
+    /// `topic` ('' for all) of the years `from..=to`, per country and stance.
+    Tally {
+        topic: String,
+        from: Option<i32>,
+        to: Option<i32>,
+    },
+}
+
+impl Counted {
+    /// The tally answers whatever needs nothing it does not keep: grouped by year,
+    /// region or subregion only, filtered by topic and by whole years only.
+    fn choose(filter: &StatementFilter, groups: &[GroupBy]) -> Self {
+        let tallied = groups
+            .iter()
+            .all(|g| matches!(g, GroupBy::Year | GroupBy::Region | GroupBy::Subregion));
+        let whole_years = filter.from.is_none_or(|d| d.ordinal() == 1)
+            && filter
+                .to
+                .is_none_or(|d| d.succ_opt().is_none_or(|next| next.ordinal() == 1));
+        if !tallied || !whole_years || !filter.kinds.is_empty() {
+            return Self::Signatures;
+        }
+        Self::Tally {
+            topic: filter
+                .topic
+                .as_ref()
+                .map_or_else(String::new, |t| t.as_str().to_owned()),
+            from: filter.from.map(|d| d.year()),
+            to: filter.to.map(|d| d.year()),
+        }
+    }
+}
+
 /// The groups of the matching participations with their `sort_key`, as a subquery.
 ///
 /// Grouped by statement, a country appears at most once per group, so one level of
@@ -184,11 +223,13 @@ struct StatementWindow<'a> {
 ///
 /// Otherwise two hash aggregations: one row per (group, country) with a flag per
 /// stance it took there, then per group the count of countries with each flag.
-/// That avoids `count(distinct …)`, which sorts every group's rows.
+/// That avoids `count(distinct …)`, which sorts every group's rows. The rows per
+/// (group, country) are made from the signatures or from the tally.
 fn push_groups(
     qb: &mut QueryBuilder<Postgres>,
     filter: &StatementFilter,
     groups: &[GroupBy],
+    counted: &Counted,
     window: Option<StatementWindow>,
 ) {
     let columns: Vec<_> = groups.iter().flat_map(|g| g.columns()).collect();
@@ -196,7 +237,10 @@ fn push_groups(
     let listed = |item: &dyn Fn(&str, &str) -> String| -> String {
         columns
             .iter()
-            .map(|(expr, alias, _)| item(expr, alias) + ", ")
+            .map(|(expr, alias, _)| {
+                let tallied_year = *alias == "year" && *counted != Counted::Signatures;
+                item(if tallied_year { "g.year" } else { expr }, alias) + ", "
+            })
             .collect()
     };
     let selected = listed(&|expr, alias| format!("{expr} as {alias}"));
@@ -207,22 +251,29 @@ fn push_groups(
         [] => "''".to_owned(),
         _ => format!("concat_ws(E'\\x1f', {})", parts.join(", ")),
     };
+    let stances = <EffectiveStance as strum::VariantNames>::VARIANTS;
     let stance = "effective_stance(s.stance, g.role, g.withdrawn_on)";
     let needs_country = groups.contains(&GroupBy::Region) || groups.contains(&GroupBy::Subregion);
+    let country_join = match needs_country {
+        true => " join country c on c.code = g.country_code",
+        false => "",
+    };
 
-    filter.push_matches(qb);
     let mut source = "matches";
-    if let Some(window) = window {
-        source = "window_statements";
-        qb.push(", window_statements as (select * from matches s");
-        if let Some(cursor) = window.cursor {
-            qb.push(" where (s.issued_on, s.id collate \"C\") >= (select issued_on, id from statement where id = ")
-                .push_bind(cursor.id.clone())
+    if *counted == Counted::Signatures {
+        filter.push_matches(qb);
+        if let Some(window) = window {
+            source = "window_statements";
+            qb.push(", window_statements as (select * from matches s");
+            if let Some(cursor) = window.cursor {
+                qb.push(" where (s.issued_on, s.id collate \"C\") >= (select issued_on, id from statement where id = ")
+                    .push_bind(cursor.id.clone())
+                    .push(")");
+            }
+            qb.push(" order by s.issued_on, s.id collate \"C\" limit ")
+                .push_bind(window.statements)
                 .push(")");
         }
-        qb.push(" order by s.issued_on, s.id collate \"C\" limit ")
-            .push_bind(window.statements)
-            .push(")");
     }
     qb.push(format!(
         " select {aliases}countries, participations, stance_counts, {sort_key} as sort_key from ("
@@ -241,18 +292,37 @@ fn push_groups(
         qb.push(format!(" group by {}", expressions.trim_end_matches(", ")));
     } else {
         let counts = stance_counts_sql(|x| format!("count(*) filter (where took_{x})"));
-        let flags: String = <EffectiveStance as strum::VariantNames>::VARIANTS
-            .iter()
-            .map(|x| format!(", bool_or({stance} = '{x}') as took_{x}"))
-            .collect();
         qb.push(format!(
             "select {aliases}count(*) as countries, coalesce(sum(n), 0)::bigint as participations, \
-             {counts} as stance_counts \
-             from (select {selected}g.country_code, count(*) as n{flags} \
-                   from {source} s join signature g on g.statement_id = s.id"
+             {counts} as stance_counts from (select {selected}g.country_code, "
         ));
-        if needs_country {
-            qb.push(" join country c on c.code = g.country_code");
+        match counted {
+            Counted::Signatures => {
+                let flags: String = stances
+                    .iter()
+                    .map(|x| format!(", bool_or({stance} = '{x}') as took_{x}"))
+                    .collect();
+                qb.push(format!(
+                    "count(*) as n{flags} from {source} s join signature g on g.statement_id = s.id{country_join} where true"
+                ));
+            }
+            Counted::Tally { topic, from, to } => {
+                let flags: String = stances
+                    .iter()
+                    .map(|x| format!(", bool_or(g.{x} > 0) as took_{x}"))
+                    .collect();
+                qb.push(format!(
+                    "sum(g.{}) as n{flags} from stance_tally g{country_join} where g.topic_slug = ",
+                    stances.join(" + g.")
+                ))
+                .push_bind(topic.clone());
+                if let Some(from) = from {
+                    qb.push(" and g.year >= ").push_bind(*from);
+                }
+                if let Some(to) = to {
+                    qb.push(" and g.year <= ").push_bind(*to);
+                }
+            }
         }
         qb.push(format!(
             " group by {expressions}g.country_code) per_country"
@@ -308,6 +378,7 @@ pub(super) async fn stance_stats(
             }
         }
     }
+    let counted = Counted::choose(&filter, &groups);
     let by_statement = groups.contains(&GroupBy::Statement);
     // A page needs its rows after the cursor, plus one to tell whether more follow;
     // the cursor's own statement may have none left.
@@ -318,7 +389,7 @@ pub(super) async fn stance_stats(
     let mut qb = QueryBuilder::new(format!(
         "select {columns}countries, participations, stance_counts, sort_key from ("
     ));
-    push_groups(&mut qb, &filter, &groups, window);
+    push_groups(&mut qb, &filter, &groups, &counted, window);
     qb.push(") groups where true");
     if let Some(cursor) = &paging.cursor {
         qb.push(" and sort_key collate \"C\" > ")
@@ -330,7 +401,7 @@ pub(super) async fn stance_stats(
         qb,
         || {
             let mut count = QueryBuilder::new("select count(*) from (");
-            push_groups(&mut count, &filter, &groups, None);
+            push_groups(&mut count, &filter, &groups, &counted, None);
             count.push(") groups");
             count
         },
