@@ -18,6 +18,7 @@ use super::AppState;
 use super::caching::tagged_json;
 use super::listing::{Cursor, Paging, list_response};
 use super::params::{Choice, Params};
+use super::stance_spans::StanceEvent;
 use super::statements::{STATEMENT_COLUMNS, Statement};
 use crate::domain::{CountryCode, EffectiveStance, Role, Slug};
 use crate::error::{AppError, AppResult};
@@ -332,19 +333,6 @@ async fn list_country_statements(
         },
     )
     .await
-}
-
-/// One dated step of a country's record on a topic, as the SQL view `stance_event`
-/// gives it: joining a statement (with the stance taken on joining) or withdrawing.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
-pub struct StanceEvent {
-    pub date: NaiveDate,
-    /// `joined` or `withdrew`.
-    pub event: String,
-    pub statement_id: String,
-    pub statement_title: String,
-    pub role: Role,
-    pub stance: EffectiveStance,
 }
 
 #[derive(Debug, Serialize)]
