@@ -39,8 +39,8 @@ pub struct StanceSpan {
 /// steps shown are then read in full.
 const STEP_KEY: &str = "(e.date::text || ' ' || e.statement_id || ' ' || e.event) collate \"C\"";
 
-/// Whether a country's `spans` (grouped by country) put it on more than one side: the
-/// one definition of `switched`.
+/// Whether the `spans p` of a country on a topic (aggregated together) put it on more
+/// than one side: the one definition of `switched`.
 pub(in crate::http) const SWITCHED: &str = "count(stance_side(p.stance)) > 1";
 
 /// Pushes the common table expression `spans` (the part after `with`): for each
