@@ -12,6 +12,7 @@ mod health;
 mod listing;
 mod metrics;
 mod params;
+mod stance_spans;
 mod statements;
 mod topics;
 

@@ -104,6 +104,59 @@ impl Dataset {
     fn date(&self, g: &DatasetSignature) -> &str {
         &self.statements[&g.statement_slug].date
     }
+
+    /// A country's steps (every statement of the dataset is on Xinjiang), oldest first.
+    fn steps_of(&self, country: &str) -> Vec<Step> {
+        let mut steps = Vec::new();
+        for g in self.signatures.iter().filter(|g| g.country_iso3 == country) {
+            let joined_on = if g.joined_on.is_empty() {
+                self.date(g)
+            } else {
+                &g.joined_on
+            };
+            steps.push(Step {
+                date: joined_on.to_owned(),
+                statement: g.statement_slug.clone(),
+                event: "joined",
+                stance: self.stance_on_joining(g),
+            });
+            if !g.withdrawn_on.is_empty() {
+                steps.push(Step {
+                    date: g.withdrawn_on.clone(),
+                    statement: g.statement_slug.clone(),
+                    event: "withdrew",
+                    stance: "withdrawn".into(),
+                });
+            }
+        }
+        steps.sort();
+        steps
+    }
+}
+
+/// One dated step of a country's record: joining a statement, with the stance taken on
+/// joining, or withdrawing from it. Ordered by date, then statement, then event.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Step {
+    date: String,
+    statement: String,
+    event: &'static str,
+    stance: String,
+}
+
+impl Step {
+    fn assert_shown_as(&self, shown: &Value) {
+        assert_eq!(
+            (&shown["date"], &shown["statement_id"], &shown["event"]),
+            (
+                &json!(self.date),
+                &json!(self.statement),
+                &json!(self.event)
+            ),
+            "{shown}"
+        );
+        assert_eq!(shown["stance"], self.stance.as_str(), "{shown}");
+    }
 }
 
 fn is_side(stance: &str) -> bool {
@@ -669,6 +722,66 @@ async fn switchers_are_the_countries_that_took_more_than_one_side() {
     let (code, sides) = expected.iter().next().unwrap();
     assert_eq!(csv[0]["country_code"], **code);
     assert_eq!(csv[0]["sides"], sides.join(";"));
+}
+
+#[tokio::test]
+async fn a_country_s_record_is_summed_up_per_stance_with_its_first_and_last_step() {
+    let app = TestApp::spawn().await;
+    let dataset = Dataset::load();
+    let countries: BTreeSet<&String> = dataset.signatures.iter().map(|g| &g.country_iso3).collect();
+    for country in countries {
+        // Its steps per stance, stances in the order first taken.
+        let steps = dataset.steps_of(country);
+        let mut spans: Vec<(&str, Vec<&Step>)> = Vec::new();
+        for step in &steps {
+            match spans.iter_mut().find(|(stance, _)| *stance == step.stance) {
+                Some((_, on_stance)) => on_stance.push(step),
+                None => spans.push((&step.stance, vec![step])),
+            }
+        }
+        let sides: Vec<&str> = spans
+            .iter()
+            .map(|(s, _)| *s)
+            .filter(|s| is_side(s))
+            .collect();
+
+        let record = app
+            .get(&format!("/v1/countries/{country}/stances?topic=xinjiang"))
+            .await
+            .json();
+        let topic = &record["topics"][0];
+        let listed = topic["stances"].as_array().unwrap();
+        assert_eq!(listed.len(), spans.len(), "{country}: {topic}");
+        for (span, (stance, on_stance)) in listed.iter().zip(&spans) {
+            assert_eq!(span["stance"], *stance, "{country}: {topic}");
+            assert_eq!(span["steps"], on_stance.len(), "{country}: {span}");
+            on_stance[0].assert_shown_as(&span["first"]);
+            on_stance.last().unwrap().assert_shown_as(&span["last"]);
+        }
+        let latest = steps.last().unwrap();
+        latest.assert_shown_as(&topic["latest"]);
+        assert_eq!(topic["latest_stance"], latest.stance.as_str());
+        assert_eq!(topic["latest_on"], latest.date.as_str());
+        assert_eq!(topic["sides"], json!(sides), "{country}");
+        assert_eq!(topic["switched"], sides.len() > 1, "{country}");
+    }
+
+    // Qatar signed the July 2019 counter-letter, took its signature back six days later,
+    // and voted against a debate in 2022: two steps on its side, then the withdrawal.
+    let qatar = app.get("/v1/countries/qa/stances").await.json();
+    let xinjiang = &qatar["topics"][0];
+    let supportive = &xinjiang["stances"][0];
+    assert_eq!(supportive["stance"], "supportive");
+    assert_eq!(supportive["steps"], 2);
+    assert_eq!(supportive["first"]["date"], "2019-07-12");
+    assert_eq!(supportive["last"]["statement_id"], "hrc51-vote-2022-10-06");
+    assert_eq!(supportive["last"]["role"], "vote_no");
+    let withdrawn = &xinjiang["stances"][1];
+    assert_eq!(withdrawn["stance"], "withdrawn");
+    assert_eq!(withdrawn["steps"], 1);
+    assert_eq!(withdrawn["first"]["date"], "2019-07-18");
+    assert_eq!(withdrawn["first"], withdrawn["last"]);
+    assert_eq!(xinjiang["latest_on"], "2022-10-06");
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::http::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 
@@ -487,11 +487,16 @@ async fn a_country_that_signed_on_both_sides_shows_as_switched() {
     assert_eq!(xinjiang["switched"], false);
     assert_eq!(xinjiang["latest_stance"], "critical");
 
+    // Qatar withdrew from the counter-letter: a withdrawal is no side, and does not undo
+    // the side it signed on.
     let qatar = app.get("/v1/countries/QAT/stances").await.json();
-    let timeline = qatar["topics"][0]["timeline"].as_array().unwrap();
-    let withdrawal = timeline.iter().find(|e| e["event"] == "withdrew").unwrap();
-    assert_eq!(withdrawal["date"], "2019-07-18");
-    assert_eq!(withdrawal["stance"], "withdrawn");
+    let xinjiang = &qatar["topics"][0];
+    assert_eq!(xinjiang["sides"], json!(["supportive"]));
+    assert_eq!(xinjiang["switched"], false);
+    let stances = xinjiang["stances"].as_array().unwrap();
+    let withdrawal = stances.iter().find(|s| s["stance"] == "withdrawn").unwrap();
+    assert_eq!(withdrawal["first"]["date"], "2019-07-18");
+    assert_eq!(withdrawal["first"]["event"], "withdrew");
 }
 
 #[tokio::test]

@@ -14,9 +14,12 @@ use super::topic_from_path;
 use crate::domain::{EffectiveStance, Slug, Stance, StatementKind};
 use crate::error::AppResult;
 use crate::http::AppState;
-use crate::http::countries::{Country, StanceEvent};
+use crate::http::countries::Country;
 use crate::http::listing::{Cursor, Paging, list_response};
 use crate::http::params::Params;
+use crate::http::stance_spans::{
+    SWITCHED, StanceEvent, StanceSpan, push_spans, span_json, step_json,
+};
 use crate::http::statements::StanceCounts;
 
 /// Distinct countries that have taken each side.
@@ -187,12 +190,25 @@ pub(super) async fn timeline(
 }
 
 /// One side a switcher has been on: how often, and its first and last step there.
+/// A [`StanceSpan`] whose stance is a side, under the names this list has always used.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(from = "StanceSpan")]
 struct SideSpan {
     side: EffectiveStance,
     participations: i64,
     first: StanceEvent,
     last: StanceEvent,
+}
+
+impl From<StanceSpan> for SideSpan {
+    fn from(span: StanceSpan) -> Self {
+        Self {
+            side: span.stance,
+            participations: span.steps,
+            first: span.first,
+            last: span.last,
+        }
+    }
 }
 
 /// A country that has been on more than one side of a topic.
@@ -239,23 +255,6 @@ impl From<Switcher> for SwitcherCsv {
     }
 }
 
-/// A step of view `stance_event` as a short text that orders as the steps do (ISO
-/// date, statement id, event), so that the first and last step of a span are a plain
-/// `min()`/`max()` in one hash aggregation over the topic, instead of a sort of every
-/// step; only the steps shown are then read in full.
-const STEP_KEY: &str = "(e.date::text || ' ' || e.statement_id || ' ' || e.event) collate \"C\"";
-
-/// The [`StanceEvent`] object of a country's step named by a `STEP_KEY`, looked up by
-/// its statement (signature's primary key) and event. `$1` is the topic.
-fn step_json(country: &str, key: &str) -> String {
-    format!(
-        "(select to_jsonb(e) - 'country_code' - 'topic_slug' from stance_event e \
-          where e.topic_slug = $1 and e.country_code = {country} \
-            and e.statement_id = (split_part({key}, ' ', 2) collate \"default\") \
-            and e.event = (split_part({key}, ' ', 3) collate \"default\"))"
-    )
-}
-
 const SWITCHER_SORT: &str = "name";
 
 pub(super) async fn switchers(
@@ -270,28 +269,24 @@ pub(super) async fn switchers(
     let topic: Slug = topic_from_path(&state.db, &slug).await?;
 
     // A switcher has more than one side among its steps (stance_side() of the stance it
-    // took on joining), as `switched` in GET /v1/countries/{code}/stances.
+    // took on joining), as `switched` in GET /v1/countries/{code}/stances. The topic is
+    // the first bind, `$1`, which the step lookups name.
     let switched = |qb: &mut QueryBuilder<Postgres>| {
+        qb.push("with ");
+        push_spans(qb, "country_code", |qb| {
+            qb.push("e.topic_slug = ")
+                .push_bind(topic.as_str().to_owned());
+        });
         qb.push(format!(
-            "with spans as ( \
-                 select e.country_code, e.stance, count(*) as participations, \
-                        min({STEP_KEY}) as first, max({STEP_KEY}) as last \
-                 from stance_event e where e.topic_slug = "
-        ))
-        .push_bind(topic.as_str().to_owned())
-        .push(format!(
-            " group by e.country_code, e.stance \
-             ), switchers as ( \
+            ", switchers as ( \
                  select p.country_code, \
-                        jsonb_agg(jsonb_build_object('side', p.stance, 'participations', p.participations, \
-                                                     'first', {first}, 'last', {last}) order by p.first) \
+                        jsonb_agg({span} order by p.first) \
                             filter (where stance_side(p.stance) is not null) as sides, \
                         max(p.last) as latest \
                  from spans p group by p.country_code \
-                 having count(stance_side(p.stance)) > 1 \
+                 having {SWITCHED} \
              )",
-            first = step_json("p.country_code", "p.first"),
-            last = step_json("p.country_code", "p.last"),
+            span = span_json("$1", "p.country_code"),
         ));
     };
     let mut qb = QueryBuilder::new("");
@@ -299,7 +294,7 @@ pub(super) async fn switchers(
     qb.push(format!(
         " select to_jsonb(c) as country, w.sides, {} as latest \
          from switchers w join country c on c.code = w.country_code where true",
-        step_json("w.country_code", "w.latest")
+        step_json("$1", "w.country_code", "w.latest")
     ));
     if let Some(cursor) = &paging.cursor {
         qb.push(" and ");

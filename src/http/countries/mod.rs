@@ -1,15 +1,14 @@
-//! Countries: the reference list, and what each country signed and where it stands;
-//! admins correct and extend the list (`write`).
+//! Countries: the reference list, and what each country signed and where it stands
+//! (`stances`); admins correct and extend the list (`write`).
 
+mod stances;
 mod write;
 
-use std::collections::BTreeMap;
-
+use axum::Router;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sqlx::{Postgres, QueryBuilder};
@@ -36,7 +35,10 @@ pub fn router() -> Router<AppState> {
             "/v1/countries/{code}/statements",
             get(list_country_statements),
         )
-        .route("/v1/countries/{code}/stances", get(get_country_stances))
+        .route(
+            "/v1/countries/{code}/stances",
+            get(stances::get_country_stances),
+        )
 }
 
 /// A country, in the same shape wherever one appears. Read from SQL as
@@ -332,108 +334,4 @@ async fn list_country_statements(
         },
     )
     .await
-}
-
-/// One dated step of a country's record on a topic, as the SQL view `stance_event`
-/// gives it: joining a statement (with the stance taken on joining) or withdrawing.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
-pub struct StanceEvent {
-    pub date: NaiveDate,
-    /// `joined` or `withdrew`.
-    pub event: String,
-    pub statement_id: String,
-    pub statement_title: String,
-    pub role: Role,
-    pub stance: EffectiveStance,
-}
-
-#[derive(Debug, Serialize)]
-struct TopicStances {
-    topic: TopicRef,
-    latest_stance: EffectiveStance,
-    latest_on: NaiveDate,
-    switched: bool,
-    sides: Vec<EffectiveStance>,
-    timeline: Vec<StanceEvent>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct TopicRef {
-    slug: String,
-    name: String,
-}
-
-#[derive(Debug, Serialize)]
-struct CountryStances {
-    country: Country,
-    topics: Vec<TopicStances>,
-}
-
-#[derive(Debug, sqlx::FromRow)]
-struct StanceRow {
-    topic_slug: String,
-    topic_name: String,
-    #[sqlx(flatten)]
-    event: StanceEvent,
-    /// `stance_side()` of the step's stance: null when it is not a side.
-    side: Option<EffectiveStance>,
-}
-
-async fn get_country_stances(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-    mut params: Params,
-) -> AppResult<Json<CountryStances>> {
-    let topic = params.one::<Slug>("topic");
-    params.finish()?;
-    let country = country_from_path(&state.db, &code).await?;
-    // The steps and which of them are sides come from SQL (view stance_event, function
-    // stance_side), the same definitions GET /v1/topics/{slug}/switchers uses.
-    let rows: Vec<StanceRow> = sqlx::query_as(
-        "select t.slug as topic_slug, t.name as topic_name, e.date, e.event, e.statement_id, \
-                e.statement_title, e.role, e.stance, stance_side(e.stance) as side \
-         from stance_event e \
-         join topic t on t.slug = e.topic_slug \
-         where e.country_code = $1 and ($2::text is null or e.topic_slug = $2) \
-         order by t.slug, e.date, e.statement_id, e.event",
-    )
-    .bind(&country.code)
-    .bind(topic.as_ref().map(Slug::as_str))
-    .fetch_all(&state.db)
-    .await?;
-
-    let mut by_topic: BTreeMap<String, (TopicRef, Vec<StanceEvent>, Vec<EffectiveStance>)> =
-        BTreeMap::new();
-    for row in rows {
-        let (_, timeline, sides) = by_topic.entry(row.topic_slug.clone()).or_insert_with(|| {
-            let topic = TopicRef {
-                slug: row.topic_slug,
-                name: row.topic_name,
-            };
-            (topic, Vec::new(), Vec::new())
-        });
-        if let Some(side) = row.side
-            && !sides.contains(&side)
-        {
-            sides.push(side);
-        }
-        timeline.push(row.event);
-    }
-    let topics = by_topic
-        .into_values()
-        .map(|(topic, timeline, sides)| {
-            let latest = timeline
-                .last()
-                .expect("a topic appears with at least one event");
-            TopicStances {
-                latest_stance: latest.stance,
-                latest_on: latest.date,
-                switched: sides.len() > 1,
-                sides,
-                topic,
-                timeline,
-            }
-        })
-        .collect();
-    Ok(Json(CountryStances { country, topics }))
 }
