@@ -393,6 +393,12 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
         tx.rollback().await?;
     } else {
         tx.commit().await?;
+        // The planner's statistics are the data's shape before the import until
+        // autovacuum gets round to them; a first import of millions of rows would be
+        // planned as an empty database meanwhile (seconds instead of milliseconds).
+        sqlx::raw_sql("analyze signature, statement, statement_topic, stance_tally")
+            .execute(db)
+            .await?;
     }
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
