@@ -12,6 +12,7 @@ mod health;
 mod listing;
 mod metrics;
 mod params;
+mod participations;
 mod stance_spans;
 mod statements;
 mod topics;
@@ -153,6 +154,7 @@ pub fn app(state: AppState) -> Router {
         .merge(topics::router())
         .merge(changes::router())
         .merge(analytics::router())
+        .merge(participations::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             caching::conditional_get,

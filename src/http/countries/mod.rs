@@ -17,6 +17,7 @@ use super::AppState;
 use super::caching::tagged_json;
 use super::listing::{Cursor, Paging, list_response};
 use super::params::{Choice, Params};
+use super::participations::ParticipationFilter;
 use super::statements::{STATEMENT_COLUMNS, Statement};
 use crate::domain::{CountryCode, EffectiveStance, Role, Slug};
 use crate::error::{AppError, AppResult};
@@ -273,30 +274,18 @@ async fn list_country_statements(
     params.finish()?;
     let country = country_from_path(&state.db, &code).await?;
 
+    let filter = ParticipationFilter {
+        topic,
+        roles,
+        stances,
+        from,
+        to,
+        ..ParticipationFilter::default()
+    };
     let filtered = |qb: &mut QueryBuilder<Postgres>| {
         qb.push(" from participation p join statement s on s.id = p.statement_id where p.country_code = ")
             .push_bind(country.code.clone());
-        if let Some(topic) = &topic {
-            qb.push(" and exists (select 1 from statement_topic t where t.statement_id = s.id and t.topic_slug = ")
-                .push_bind(topic.as_str().to_owned())
-                .push(")");
-        }
-        if !stances.is_empty() {
-            qb.push(" and p.effective_stance = any(")
-                .push_bind(stances.clone())
-                .push(")");
-        }
-        if !roles.is_empty() {
-            qb.push(" and p.role = any(")
-                .push_bind(roles.clone())
-                .push(")");
-        }
-        if let Some(from) = from {
-            qb.push(" and s.issued_on >= ").push_bind(from);
-        }
-        if let Some(to) = to {
-            qb.push(" and s.issued_on <= ").push_bind(to);
-        }
+        filter.push_conditions(qb);
     };
     let mut qb = QueryBuilder::new(format!(
         "select {STATEMENT_COLUMNS}, p.role, p.effective_stance, p.joined_on, p.withdrawn_on, p.effective_on, p.source_url"
