@@ -390,12 +390,31 @@ def main() -> None:
                         "statements_per_request": statistics.mean(len(captured[n][i]) for n, i in requests),
                     }
             server.stop()
+
+        results["export"] = bulk_export(data_dir)
     finally:
         for server in RUNNING:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print_table(results)
+
+
+def bulk_export(data_dir: Path) -> dict:
+    """Downloads every participation as one CSV file from a fresh service: how long it
+    takes, and the service's peak RSS (the file streams, so memory must not grow)."""
+    server = Server(data_dir, cache_bytes=0)
+    log("bulk export: GET /v1/participations?format=csv")
+    started = time.monotonic()
+    rows = size = 0
+    with urllib.request.urlopen(server.base + "/v1/participations?format=csv", timeout=3600) as response:
+        while chunk := response.read(1 << 20):
+            rows += chunk.count(b"\n")
+            size += len(chunk)
+    seconds = time.monotonic() - started
+    export = {"rows": rows - 1, "bytes": size, "seconds": seconds, "peak_rss_mib": server.peak_rss_mib()}
+    server.stop()
+    return export
 
 
 def print_table(results: dict) -> None:
@@ -416,6 +435,11 @@ def print_table(results: dict) -> None:
                   f"{c['tps']:>10.0f} {c['p99_ms']:>8.2f} {ratio:>6} {server_ms:>7} {hit:>5} {r['peak_rss_mib']:>8.1f}")
             if s["errors"] or s["non2xx"]:
                 print(f"{'':28}      ! {s['errors']} socket errors, {s['non2xx']} non-2xx responses")
+    export = results.get("export")
+    if export:
+        print(f"\nBulk export (GET /v1/participations?format=csv): {export['rows']:,} rows, "
+              f"{export['bytes'] / 1e6:,.0f} MB in {export['seconds']:.1f} s "
+              f"({export['rows'] / export['seconds']:,.0f} rows/s), peak RSS {export['peak_rss_mib']:.1f} MiB")
     print(f"\nFigures written to {OUT / 'results.json'}")
 
 
