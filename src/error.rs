@@ -57,6 +57,10 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+/// Tables the triggers keep from the others: their checks guard the triggers' own
+/// arithmetic, so a violation is a fault of the service, never of the request.
+const DERIVED_TABLES: &[&str] = &["stance_tally"];
+
 impl AppError {
     pub fn bad_param(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::BadRequest(vec![FieldError::new(field, message)])
@@ -70,7 +74,11 @@ impl AppError {
     /// else stays a server error. Validation catches these first; this covers races
     /// and any path that reaches the database directly.
     pub fn from_db(err: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &err {
+        if let sqlx::Error::Database(db) = &err
+            && !db
+                .table()
+                .is_some_and(|table| DERIVED_TABLES.contains(&table))
+        {
             let constraint = db.constraint().unwrap_or_default();
             let conflict = |what: &str| Self::Conflict(format!("{what} exists already"));
             match constraint {

@@ -1060,6 +1060,42 @@ async fn stance_statistics_stay_exact_through_every_kind_of_write() {
     assert_eq!(year_2025().await, Vec::<Value>::new());
 }
 
+/// The tally's checks guard the triggers' arithmetic: if the tally were ever wrong, a
+/// write that counts off from it fails whole, as the service's fault (500), never as a
+/// client error that would send the editor looking for a mistake in the request.
+#[tokio::test]
+async fn a_wrong_tally_fails_the_write_as_a_server_error_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let key = app.key("desk", signatories::keys::ApiRole::Admin).await;
+    sqlx::query("delete from stance_tally where country_code = 'QAT'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let before = app.snapshot().await;
+    let response = app
+        .request_unchecked(
+            axum::http::Request::put(
+                "/v1/statements/hrc41-letter-supportive-2019-07-12/signatories/QAT",
+            )
+            .header("authorization", format!("Bearer {key}"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(r#"{"role": "signatory"}"#))
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        response.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        response.text()
+    );
+    assert!(
+        !response.text().contains("stance_tally"),
+        "no internals in the body"
+    );
+    assert_eq!(app.snapshot().await, before);
+}
+
 #[tokio::test]
 async fn coverage_compares_the_reported_count_with_the_rows_held() {
     let app = TestApp::spawn().await;

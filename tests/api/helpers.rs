@@ -185,7 +185,8 @@ impl TestApp {
         .await
     }
 
-    async fn request_unchecked(&self, request: Request<Body>) -> TestResponse {
+    /// Sends a request whose answer is not expected to follow the spec (probing).
+    pub async fn request_unchecked(&self, request: Request<Body>) -> TestResponse {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let (parts, body) = response.into_parts();
         let body = body.collect().await.unwrap().to_bytes();
