@@ -2,7 +2,8 @@
 //! many steps put it there and the first and last of them. What
 //! `GET /v1/countries/{code}/stances` and `GET /v1/topics/{slug}/switchers` share, so
 //! that their answers grow with the number of stances, never with the number of steps.
-//! The steps are those of the SQL view `stance_event`.
+//! The steps are those of the SQL view `stance_event`; their spans are kept in table
+//! `stance_span` (migration `20261130000400_stance_spans.sql`).
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -33,33 +34,28 @@ pub struct StanceSpan {
     pub last: StanceEvent,
 }
 
-/// A step of view `stance_event` as a short text that orders as the steps do (ISO
-/// date, statement id, event), so that the first and last step of a span are a plain
-/// `min()`/`max()` in one hash aggregation, instead of a sort of every step; only the
-/// steps shown are then read in full.
-const STEP_KEY: &str = "(e.date::text || ' ' || e.statement_id || ' ' || e.event) collate \"C\"";
-
 /// Whether the `spans p` of a country on a topic (aggregated together) put it on more
 /// than one side: the one definition of `switched`.
 pub(in crate::http) const SWITCHED: &str = "count(stance_side(p.stance)) > 1";
 
-/// Pushes the common table expression `spans` (the part after `with`): for each
-/// `group` (`country_code` or `topic_slug`) and stance, among the steps of
-/// `stance_event e` that `filter` keeps, the number of steps (`steps`) and the
-/// `STEP_KEY` of the first and the last (`first`, `last`).
+/// Pushes the common table expression `spans` (the part after `with`): the rows of
+/// table `stance_span p` (kept by triggers in every write) that `filter` keeps, each a
+/// topic (`topic_slug`), a country (`country_code`) and a stance with the number of
+/// steps that put the country there (`steps`) and the step keys of the first and the
+/// last (`first`, `last`: date, statement id and event as one text that orders as the
+/// steps do).
 pub(in crate::http) fn push_spans(
     qb: &mut QueryBuilder<Postgres>,
-    group: &str,
     filter: impl FnOnce(&mut QueryBuilder<Postgres>),
 ) {
-    qb.push(format!(
-        "spans as ( \
-             select e.{group}, e.stance, count(*) as steps, \
-                    min({STEP_KEY}) as first, max({STEP_KEY}) as last \
-             from stance_event e where "
-    ));
+    qb.push(
+        "spans as not materialized ( \
+             select p.topic_slug, p.country_code, p.stance, p.steps, \
+                    p.first_step as first, p.last_step as last \
+             from stance_span p where ",
+    );
     filter(qb);
-    qb.push(format!(" group by e.{group}, e.stance)"));
+    qb.push(")");
 }
 
 /// The [`StanceSpan`] object of a row `p` of `spans`, whose steps are those of the
@@ -72,12 +68,14 @@ pub(in crate::http) fn span_json(topic: &str, country: &str) -> String {
     )
 }
 
-/// The [`StanceEvent`] object of the step that a `STEP_KEY` names in the record of
+/// The [`StanceEvent`] object of the step that a step key names in the record of
 /// this topic and country (SQL expressions), looked up by its statement (signature's
 /// primary key) and event.
 pub(in crate::http) fn step_json(topic: &str, country: &str, key: &str) -> String {
     format!(
-        "(select to_jsonb(e) - 'country_code' - 'topic_slug' from stance_event e \
+        "(select jsonb_build_object('date', e.date, 'event', e.event, 'statement_id', e.statement_id, \
+                                   'statement_title', e.statement_title, 'role', e.role, 'stance', e.stance) \
+          from stance_event e \
           where e.topic_slug = {topic} and e.country_code = {country} \
             and e.statement_id = (split_part({key}, ' ', 2) collate \"default\") \
             and e.event = (split_part({key}, ' ', 3) collate \"default\"))"

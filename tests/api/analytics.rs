@@ -972,12 +972,6 @@ async fn assert_tally_counts_the_signatures(app: &TestApp, after: &str) {
 #[tokio::test]
 async fn stance_statistics_stay_exact_through_every_kind_of_write() {
     let app = TestApp::spawn().await;
-    let key = app.key("desk", signatories::keys::ApiRole::Admin).await;
-    let write = async |method: Method, uri: &str, body: Value| {
-        let response = app.send_json(method, uri, Some(&key), &body, &[]).await;
-        assert!(response.status.is_success(), "{uri}: {}", response.text());
-    };
-    assert_tally_counts_the_signatures(&app, "the seed").await;
     let year_2025 = async || {
         data(
             &app.get("/v1/stats/stances?group_by=year&from=2025-01-01")
@@ -985,13 +979,242 @@ async fn stance_statistics_stay_exact_through_every_kind_of_write() {
         )
     };
     assert_eq!(year_2025().await, Vec::<Value>::new());
+    every_kind_of_write(&app, async |app, after| {
+        assert_tally_counts_the_signatures(app, after).await;
+        if after == "a new statement" {
+            let added = year_2025().await;
+            assert_eq!(added.len(), 1);
+            assert_eq!(added[0]["countries"], 3);
+            assert_eq!(added[0]["stance_counts"]["critical"], 3);
+        }
+    })
+    .await;
+    assert_eq!(year_2025().await, Vec::<Value>::new());
+}
 
-    let statement = "/v1/statements/hrc60-statement-critical-2025-09-15";
+/// One participation as the API lists it (`/v1/statements` and each statement's
+/// signatories).
+struct Listed {
+    statement: Value,
+    country: String,
+    country_name: String,
+    role: String,
+    joined_on: Option<String>,
+    withdrawn_on: Option<String>,
+}
+
+impl Listed {
+    /// The stance taken on joining, by the rules of data/xinjiang/README.md (a vote on a
+    /// text with no stance is a plain yes or no).
+    fn stance_on_joining(&self) -> String {
+        match (self.statement["stance"].as_str(), self.role.as_str()) {
+            (_, "vote_abstain") => "abstain",
+            (None, "vote_no") => "no",
+            (None, _) => "yes",
+            (Some("critical"), "vote_no") => "supportive",
+            (Some("supportive"), "vote_no") => "critical",
+            (Some(stance), _) => stance,
+        }
+        .into()
+    }
+
+    fn on_topic(&self, topic: &str) -> bool {
+        self.statement["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == topic)
+    }
+
+    /// Its steps as a country's record shows them: joining, and withdrawing.
+    fn steps(&self) -> Vec<Value> {
+        let step = |date: &str, event: &str, stance: &str| {
+            json!({"date": date, "event": event, "statement_id": self.statement["id"],
+                   "statement_title": self.statement["title"], "role": self.role, "stance": stance})
+        };
+        let issued_on = self.statement["issued_on"].as_str().unwrap();
+        let joined_on = self.joined_on.as_deref().unwrap_or(issued_on);
+        let mut steps = vec![step(joined_on, "joined", &self.stance_on_joining())];
+        if let Some(withdrawn_on) = &self.withdrawn_on {
+            steps.push(step(withdrawn_on, "withdrew", "withdrawn"));
+        }
+        steps
+    }
+}
+
+async fn every_participation(app: &TestApp) -> Vec<Listed> {
+    let mut listed = Vec::new();
+    for statement in walk(app, "/v1/statements?limit=100").await {
+        let id = statement["id"].as_str().unwrap();
+        for g in walk(app, &format!("/v1/statements/{id}/signatories?limit=500")).await {
+            let text = |field: &str| g[field].as_str().map(str::to_owned);
+            listed.push(Listed {
+                statement: statement.clone(),
+                country: g["country"]["code"].as_str().unwrap().to_owned(),
+                country_name: g["country"]["name"].as_str().unwrap().to_owned(),
+                role: text("role").unwrap(),
+                joined_on: text("joined_on"),
+                withdrawn_on: text("withdrawn_on"),
+            });
+        }
+    }
+    listed
+}
+
+/// A country's record on a topic from its steps (oldest first), as
+/// GET /v1/countries/{code}/stances shows it, without the topic.
+fn record_of(steps: &[Value]) -> Value {
+    let mut stances: Vec<(&Value, Vec<&Value>)> = Vec::new();
+    for step in steps {
+        match stances.iter_mut().find(|(s, _)| *s == &step["stance"]) {
+            Some((_, on_stance)) => on_stance.push(step),
+            None => stances.push((&step["stance"], vec![step])),
+        }
+    }
+    let sides: Vec<&Value> = stances
+        .iter()
+        .map(|(s, _)| *s)
+        .filter(|s| is_side(s.as_str().unwrap()))
+        .collect();
+    let latest = steps.last().unwrap();
+    json!({
+        "latest_stance": latest["stance"],
+        "latest_on": latest["date"],
+        "switched": sides.len() > 1,
+        "sides": sides,
+        "stances": stances.iter().map(|(stance, on_stance)| json!({
+            "stance": stance, "steps": on_stance.len(),
+            "first": on_stance[0], "last": on_stance.last().unwrap()})).collect::<Vec<_>>(),
+        "latest": latest,
+    })
+}
+
+/// Asserts that every country's record, each topic's switchers and each topic's running
+/// totals (answered from the spans the database keeps in every write) are those of the
+/// participations the API lists.
+async fn assert_spans_follow_the_participations(app: &TestApp, after: &str) {
+    let listed = every_participation(app).await;
+    let topics: BTreeMap<String, Value> = walk(app, "/v1/topics?limit=100")
+        .await
+        .into_iter()
+        .map(|t| (t["slug"].as_str().unwrap().to_owned(), t["name"].clone()))
+        .collect();
+    let steps_of = |topic: &str, country: &str| {
+        let mut steps: Vec<Value> = listed
+            .iter()
+            .filter(|g| g.country == country && g.on_topic(topic))
+            .flat_map(Listed::steps)
+            .collect();
+        steps.sort_by_key(|s| {
+            let part = |field: &str| s[field].as_str().unwrap().to_owned();
+            (part("date"), part("statement_id"), part("event"))
+        });
+        steps
+    };
+
+    // Every country that took part, and those this test wrote for.
+    let mut countries: BTreeMap<String, String> = listed
+        .iter()
+        .map(|g| (g.country.clone(), g.country_name.clone()))
+        .collect();
+    for written in ["DEU", "ESP", "FRA", "GBR", "ITA"] {
+        countries.entry(written.to_owned()).or_default();
+    }
+    for country in countries.keys() {
+        let expected: Vec<Value> = topics
+            .iter()
+            .filter_map(|(slug, name)| {
+                let steps = steps_of(slug, country);
+                (!steps.is_empty()).then(|| {
+                    let mut record = record_of(&steps);
+                    record["topic"] = json!({"slug": slug, "name": name});
+                    record
+                })
+            })
+            .collect();
+        let shown = app
+            .get(&format!("/v1/countries/{country}/stances"))
+            .await
+            .json();
+        assert_eq!(shown["topics"], json!(expected), "{country} after {after}");
+    }
+
+    for topic in topics.keys() {
+        // Switchers, by country name: each side's span, and the latest step.
+        let mut expected = Vec::new();
+        for (country, name) in &countries {
+            let steps = steps_of(topic, country);
+            if steps.is_empty() {
+                continue;
+            }
+            let record = record_of(&steps);
+            if record["switched"] == true {
+                let sides: Vec<Value> = record["stances"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|s| is_side(s["stance"].as_str().unwrap()))
+                    .map(|s| {
+                        json!({"side": s["stance"], "participations": s["steps"],
+                                    "first": s["first"], "last": s["last"]})
+                    })
+                    .collect();
+                expected.push((name.clone(), json!([country, sides, record["latest"]])));
+            }
+        }
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        let switchers: Vec<Value> = walk(app, &format!("/v1/topics/{topic}/switchers?limit=7"))
+            .await
+            .into_iter()
+            .map(|s| json!([s["country"]["code"], s["sides"], s["latest"]]))
+            .collect();
+        let expected: Vec<Value> = expected.into_iter().map(|(_, s)| s).collect();
+        assert_eq!(switchers, expected, "{topic} switchers after {after}");
+
+        // Running totals: countries on each side, not withdrawn, up to each date.
+        for entry in walk(app, &format!("/v1/topics/{topic}/timeline?limit=9")).await {
+            let mut sides: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+            for g in &listed {
+                let stance = g.stance_on_joining();
+                if g.on_topic(topic)
+                    && g.withdrawn_on.is_none()
+                    && is_side(&stance)
+                    && g.statement["issued_on"].as_str() <= entry["issued_on"].as_str()
+                {
+                    sides.entry(stance).or_default().insert(&g.country);
+                }
+            }
+            let count = |side: &str| sides.get(side).map_or(0, BTreeSet::len);
+            assert_eq!(
+                entry["cumulative"],
+                json!({"critical": count("critical"), "supportive": count("supportive"),
+                       "yes": count("yes"), "no": count("no")}),
+                "{topic} on {} after {after}",
+                entry["issued_on"]
+            );
+        }
+    }
+}
+
+/// Makes every kind of write that the tables the triggers keep (stance_tally,
+/// stance_span) must follow, one after the other, and runs `check` on the data as it
+/// is after each, with the name of the write.
+async fn every_kind_of_write(app: &TestApp, check: impl AsyncFn(&TestApp, &str)) {
+    let key = app.key("desk", signatories::keys::ApiRole::Admin).await;
+    let write = async |method: Method, uri: &str, body: Value| {
+        let response = app.send_json(method, uri, Some(&key), &body, &[]).await;
+        assert!(response.status.is_success(), "{uri}: {}", response.text());
+    };
+    check(app, "the seed").await;
+
+    // The newest statement on the topic: the last step of each of its signatories.
+    let id = "hrc60-statement-critical-2025-09-15";
+    let statement = format!("/v1/statements/{id}");
     write(
         Method::POST,
         "/v1/statements",
         json!({
-            "id": "hrc60-statement-critical-2025-09-15",
+            "id": id,
             "title": "Joint statement on Xinjiang at HRC60",
             "kind": "joint_statement",
             "forum": "UN Human Rights Council",
@@ -1006,33 +1229,43 @@ async fn stance_statistics_stay_exact_through_every_kind_of_write() {
         }),
     )
     .await;
-    let added = year_2025().await;
-    assert_eq!(added.len(), 1);
-    assert_eq!(added[0]["countries"], 3);
-    assert_eq!(added[0]["stance_counts"]["critical"], 3);
-    assert_tally_counts_the_signatures(&app, "a new statement").await;
-
+    check(app, "a new statement").await;
     write(
         Method::PUT,
         &format!("{statement}/signatories/ITA"),
         json!({"role": "signatory"}),
     )
     .await;
-    assert_tally_counts_the_signatures(&app, "a signature added").await;
+    check(app, "a signature added").await;
+    // The United States on the first letter: its first critical step, months earlier.
+    write(
+        Method::PUT,
+        "/v1/statements/hrc41-letter-critical-2019-07-08/signatories/USA",
+        json!({"role": "signatory"}),
+    )
+    .await;
+    check(app, "a signature added at the start").await;
+    write(
+        Method::PUT,
+        "/v1/statements/unga75-statement-critical-2020-10-06/signatories/GBR",
+        json!({"role": "signatory", "withdrawn_on": "2021-01-15"}),
+    )
+    .await;
+    check(app, "a withdrawal in the middle").await;
     write(
         Method::PUT,
         &format!("{statement}/signatories/FRA"),
         json!({"role": "signatory", "withdrawn_on": "2025-10-01"}),
     )
     .await;
-    assert_tally_counts_the_signatures(&app, "a withdrawal").await;
+    check(app, "a withdrawal").await;
     write(
         Method::PATCH,
-        statement,
+        &statement,
         json!({"stance": "supportive", "issued_on": "2024-09-15"}),
     )
     .await;
-    assert_tally_counts_the_signatures(&app, "a new stance and date").await;
+    check(app, "a new stance and date").await;
     write(
         Method::POST,
         "/v1/topics",
@@ -1041,23 +1274,62 @@ async fn stance_statistics_stay_exact_through_every_kind_of_write() {
     .await;
     write(
         Method::PATCH,
-        statement,
+        &statement,
         json!({"topics": ["tibet", "xinjiang"]}),
     )
     .await;
-    assert_tally_counts_the_signatures(&app, "a topic added").await;
-    write(Method::PATCH, statement, json!({"topics": ["tibet"]})).await;
-    assert_tally_counts_the_signatures(&app, "a topic removed").await;
+    check(app, "a topic added").await;
+    write(Method::PATCH, &statement, json!({"topics": ["tibet"]})).await;
+    check(app, "a topic removed").await;
+
+    // One import that gives the statement a new date and stance, and in one merge drops
+    // a signatory, changes one and adds one.
+    let files = tempfile::tempdir().unwrap();
+    std::fs::write(
+        files.path().join("statements.csv"),
+        format!(
+            "slug,title,kind,forum,date,stance,source_urls,topics\n\
+             {id},Joint statement on Xinjiang at HRC60,joint_statement,UN Human Rights Council,\
+             2023-03-01,critical,https://example.org/hrc60,tibet\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        files.path().join("signatories.csv"),
+        format!(
+            "statement_slug,country_iso3,role\n{id},GBR,lead\n{id},FRA,signatory\n\
+             {id},ITA,signatory\n{id},ESP,signatory\n"
+        ),
+    )
+    .unwrap();
+    signatories::transfer::import(&app.db, &crate::helpers::import_options(files.path()))
+        .await
+        .unwrap();
+    check(app, "an import").await;
+
+    // A step from the middle of a record: neither its first nor its last.
     write(
         Method::DELETE,
-        &format!("{statement}/signatories/DEU"),
+        "/v1/statements/hrc44-statement-critical-2020-06-30/signatories/GBR",
         json!({}),
     )
     .await;
-    assert_tally_counts_the_signatures(&app, "a signature removed").await;
-    write(Method::DELETE, statement, json!({})).await;
-    assert_tally_counts_the_signatures(&app, "the statement deleted").await;
-    assert_eq!(year_2025().await, Vec::<Value>::new());
+    check(app, "a signature removed from the middle").await;
+    write(
+        Method::DELETE,
+        &format!("{statement}/signatories/ESP"),
+        json!({}),
+    )
+    .await;
+    check(app, "a signature removed").await;
+    write(Method::DELETE, &statement, json!({})).await;
+    check(app, "the statement deleted").await;
+}
+
+#[tokio::test]
+async fn stance_spans_stay_exact_through_every_kind_of_write() {
+    let app = TestApp::spawn().await;
+    every_kind_of_write(&app, assert_spans_follow_the_participations).await;
 }
 
 /// The tally's checks guard the triggers' arithmetic: if the tally were ever wrong, a

@@ -104,21 +104,18 @@ const TIMELINE_SORT: &str = "date";
 /// The running totals: for each statement date of the topic, the distinct countries
 /// that have taken each side in its statements up to that date. Each country counts
 /// once per side, from the date of the first statement it took that side in
-/// (withdrawn participations are not a side). One pass over the topic's
-/// participations, then a window over its dates.
-const CUMULATIVE: &str = "with firsts as ( \
-        select stance_side(p.effective_stance) as side, p.country_code, min(p.issued_on) as first_on \
-        from participation p \
-        join statement_topic st on st.statement_id = p.statement_id \
-        where st.topic_slug = $1 and stance_side(p.effective_stance) is not null \
-        group by 1, 2 \
-    ), newcomers as ( \
-        select first_on, \
-               count(*) filter (where side = 'critical') as critical, \
-               count(*) filter (where side = 'supportive') as supportive, \
-               count(*) filter (where side = 'yes') as yes, \
-               count(*) filter (where side = 'no') as no \
-        from firsts group by first_on \
+/// (withdrawn participations are not a side): `first_held_on` of its span on that side
+/// (table `stance_span`, kept by triggers in every write). Then a window over the
+/// topic's dates.
+const CUMULATIVE: &str = "with newcomers as ( \
+        select p.first_held_on as first_on, \
+               count(*) filter (where p.stance = 'critical') as critical, \
+               count(*) filter (where p.stance = 'supportive') as supportive, \
+               count(*) filter (where p.stance = 'yes') as yes, \
+               count(*) filter (where p.stance = 'no') as no \
+        from stance_span p \
+        where p.topic_slug = $1 and stance_side(p.stance) is not null and p.first_held_on is not null \
+        group by p.first_held_on \
     ), cumulative as ( \
         select d.issued_on, jsonb_build_object( \
                    'critical', coalesce(sum(n.critical) over w, 0), \
@@ -273,28 +270,29 @@ pub(super) async fn switchers(
     // the first bind, `$1`, which the step lookups name.
     let switched = |qb: &mut QueryBuilder<Postgres>| {
         qb.push("with ");
-        push_spans(qb, "country_code", |qb| {
-            qb.push("e.topic_slug = ")
+        push_spans(qb, |qb| {
+            qb.push("p.topic_slug = ")
                 .push_bind(topic.as_str().to_owned());
         });
         qb.push(format!(
             ", switchers as ( \
-                 select p.country_code, \
-                        jsonb_agg({span} order by p.first) \
-                            filter (where stance_side(p.stance) is not null) as sides, \
-                        max(p.last) as latest \
+                 select p.country_code, max(p.last) as latest \
                  from spans p group by p.country_code \
                  having {SWITCHED} \
-             )",
-            span = span_json("$1", "p.country_code"),
+             )"
         ));
     };
+    // The sides are looked up for the rows of the page only (after the sort and limit).
     let mut qb = QueryBuilder::new("");
     switched(&mut qb);
     qb.push(format!(
-        " select to_jsonb(c) as country, w.sides, {} as latest \
+        " select to_jsonb(c) as country, \
+                 (select jsonb_agg({span} order by p.first) from spans p \
+                  where p.country_code = w.country_code and stance_side(p.stance) is not null) as sides, \
+                 {latest} as latest \
          from switchers w join country c on c.code = w.country_code where true",
-        step_json("$1", "w.country_code", "w.latest")
+        span = span_json("$1", "p.country_code"),
+        latest = step_json("$1", "w.country_code", "w.latest"),
     ));
     if let Some(cursor) = &paging.cursor {
         qb.push(" and ");

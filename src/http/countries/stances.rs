@@ -66,10 +66,10 @@ pub(super) async fn get_country_stances(
     // this country's steps grouped by topic; the country is the first bind, `$1`, which
     // the step lookups name.
     let mut qb = QueryBuilder::new("with ");
-    push_spans(&mut qb, "topic_slug", |qb| {
-        qb.push("e.country_code = ").push_bind(country.code.clone());
+    push_spans(&mut qb, |qb| {
+        qb.push("p.country_code = ").push_bind(country.code.clone());
         if let Some(topic) = &topic {
-            qb.push(" and e.topic_slug = ")
+            qb.push(" and p.topic_slug = ")
                 .push_bind(topic.as_str().to_owned());
         }
     });
