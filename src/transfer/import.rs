@@ -776,6 +776,9 @@ async fn apply(
             actor,
         )
         .await?;
+        sqlx::raw_sql(MERGE_STATEMENT_TOPICS)
+            .execute(&mut *conn)
+            .await?;
     }
     if let Some(signatures) = &batch.signatures {
         report.signatories = merge(
@@ -796,6 +799,7 @@ async fn apply(
 const MERGE_COUNTRIES: &str = include_str!("merge_countries.sql");
 const MERGE_TOPICS: &str = include_str!("merge_topics.sql");
 const MERGE_STATEMENTS: &str = include_str!("merge_statements.sql");
+const MERGE_STATEMENT_TOPICS: &str = include_str!("merge_statement_topics.sql");
 const MERGE_SIGNATURES: &str = include_str!("merge_signatures.sql");
 const MERGE_SOURCES: &str = include_str!("merge_sources.sql");
 

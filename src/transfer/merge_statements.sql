@@ -1,4 +1,4 @@
--- Upsert statements and set each one's topics to exactly those of its row.
+-- Upsert statements (their topics follow in merge_statement_topics.sql).
 with before as (
     select s.* from statement s join import_statement i on i.id = s.id
 ), changed as (
@@ -19,13 +19,6 @@ with before as (
            excluded.un_symbol, excluded.stance, excluded.lead_country, excluded.summary, excluded.notes,
            excluded.reported_count, excluded.list_complete)
     returning s.*, (xmax = 0) as created
-), unlinked as (
-    delete from statement_topic t using import_statement i
-    where t.statement_id = i.id and not (t.topic_slug = any (i.topics))
-), linked as (
-    insert into statement_topic (statement_id, topic_slug)
-    select i.id, unnest(i.topics) from import_statement i
-    on conflict do nothing
 ), audited as (
     insert into change (entity, entity_id, action, actor, before, after)
     select 'statement', ch.id, case when ch.created then 'create' else 'update' end, $1,

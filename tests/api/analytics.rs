@@ -1282,15 +1282,15 @@ async fn every_kind_of_write(app: &TestApp, check: impl AsyncFn(&TestApp, &str))
     write(Method::PATCH, &statement, json!({"topics": ["tibet"]})).await;
     check(app, "a topic removed").await;
 
-    // One import that gives the statement a new date and stance, and in one merge drops
-    // a signatory, changes one and adds one.
+    // One import that gives the statement a new date, stance and topics, and in one
+    // merge drops a signatory, changes one and adds one.
     let files = tempfile::tempdir().unwrap();
     std::fs::write(
         files.path().join("statements.csv"),
         format!(
             "slug,title,kind,forum,date,stance,source_urls,topics\n\
              {id},Joint statement on Xinjiang at HRC60,joint_statement,UN Human Rights Council,\
-             2023-03-01,critical,https://example.org/hrc60,tibet\n"
+             2023-03-01,critical,https://example.org/hrc60,xinjiang\n"
         ),
     )
     .unwrap();
