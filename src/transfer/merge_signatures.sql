@@ -3,30 +3,39 @@ with covered as (
     select id as statement_id from import_statement
     union
     select statement_id from import_signature
+), existing as materialized (
+    -- The stored rows the import may change or remove: none when its statements are
+    -- new, and then the joins below end before hashing the import's millions of rows.
+    select g.statement_id, g.country_code
+    from signature g
+    where g.statement_id in (select statement_id from covered)
 ), removed as (
-    delete from signature g using covered c
-    where g.statement_id = c.statement_id
+    delete from signature g
+    using existing e
+    where g.statement_id = e.statement_id and g.country_code = e.country_code
       and not exists (select 1 from import_signature i
-                      where i.statement_id = g.statement_id and i.country_code = g.country_code)
+                      where i.statement_id = e.statement_id and i.country_code = e.country_code)
     returning g.*
 ), updated as (
     update signature g
     set role = i.role, joined_on = i.joined_on, withdrawn_on = i.withdrawn_on,
         source_url = i.source_url, note = coalesce(i.note, '')
-    from import_signature i
-    where i.statement_id = g.statement_id and i.country_code = g.country_code
+    from existing e
+    join import_signature i on i.statement_id = e.statement_id and i.country_code = e.country_code
+    where g.statement_id = e.statement_id and g.country_code = e.country_code
       and (g.role, g.joined_on, g.withdrawn_on, g.source_url, g.note)
           is distinct from (i.role, i.joined_on, i.withdrawn_on, i.source_url, coalesce(i.note, ''))
     returning g.*
 ), created as (
     -- New rows by a plain insert rather than an upsert (cheaper per row; the writers'
     -- lock keeps others from adding the same keys meanwhile), in key order, so that
-    -- the indexes and the audit trail's index fill page by page.
+    -- the primary key's pages (and the audit trail's index after them) are filled one
+    -- after another rather than revisited at random.
     insert into signature (statement_id, country_code, role, joined_on, withdrawn_on, source_url, note)
     select i.statement_id, i.country_code, i.role, i.joined_on, i.withdrawn_on, i.source_url, coalesce(i.note, '')
     from import_signature i
-    where not exists (select 1 from signature g
-                      where g.statement_id = i.statement_id and g.country_code = i.country_code)
+    where not exists (select 1 from existing e
+                      where e.statement_id = i.statement_id and e.country_code = i.country_code)
     order by i.statement_id, i.country_code
     returning *
 ), audited as (
