@@ -629,6 +629,11 @@ fn check_signatures<'a>(
             });
         }
     }
+    // In key order, the order they are stored in: each insert then goes to the primary
+    // key's last page, and the database has nothing to sort.
+    signatures.sort_unstable_by(|a, b| {
+        (a.statement_id, a.country_code).cmp(&(b.statement_id, b.country_code))
+    });
     signatures
 }
 
@@ -704,28 +709,42 @@ fn sources_from_statements(file: &Lines<StatementRow>, problems: &mut Vec<String
     sources
 }
 
-/// Streams rows into a staging table with `COPY … FROM STDIN (FORMAT csv)`.
+/// Streams rows as CSV through `copy`, a `COPY … FROM STDIN (FORMAT csv)` statement;
+/// returns how many were copied.
 async fn copy_rows<R: Serialize>(
+    conn: &mut PgConnection,
+    copy: &str,
+    rows: impl IntoIterator<Item = R>,
+) -> anyhow::Result<u64> {
+    let mut copy = conn.copy_in_raw(copy).await?;
+    // A megabyte at a time: the whole table as one CSV text would double the import's
+    // memory.
+    let csv = || {
+        csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new())
+    };
+    let mut writer = csv();
+    for row in rows {
+        writer.serialize(row)?;
+        if writer.get_ref().len() >= 1 << 20 {
+            let full = std::mem::replace(&mut writer, csv());
+            copy.send(full.into_inner()?.as_slice()).await?;
+        }
+    }
+    copy.send(writer.into_inner()?.as_slice()).await?;
+    Ok(copy.finish().await?)
+}
+
+/// Copies rows into a staging table and analyses it: temp tables are never analysed
+/// automatically, and without statistics the merges' planner would guess a few
+/// hundred rows and pick nested loops over millions.
+async fn stage<R: Serialize>(
     conn: &mut PgConnection,
     table: &str,
     rows: &[R],
 ) -> anyhow::Result<()> {
-    let mut copy = conn
-        .copy_in_raw(&format!("copy {table} from stdin (format csv)"))
-        .await?;
-    // In chunks: the whole table as one CSV text would double the import's memory.
-    for chunk in rows.chunks(10_000) {
-        let mut writer = csv::WriterBuilder::new()
-            .has_headers(false)
-            .from_writer(Vec::new());
-        for row in chunk {
-            writer.serialize(row)?;
-        }
-        copy.send(writer.into_inner()?.as_slice()).await?;
-    }
-    copy.finish().await?;
-    // Temp tables are never analysed automatically; without statistics the merges'
-    // planner would guess a few hundred rows and pick nested loops over millions.
+    copy_rows(conn, &format!("copy {table} from stdin (format csv)"), rows).await?;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("analyze {table}")))
         .execute(&mut *conn)
         .await?;
@@ -772,14 +791,7 @@ async fn apply(
         .await?;
     }
     if let Some(signatures) = &batch.signatures {
-        report.signatories = merge(
-            conn,
-            "import_signature",
-            signatures,
-            MERGE_SIGNATURES,
-            actor,
-        )
-        .await?;
+        report.signatories = merge_signatures(conn, signatures, actor).await?;
     }
     if let Some(sources) = &batch.sources {
         report.sources = merge(conn, "import_source", sources, MERGE_SOURCES, actor).await?;
@@ -802,7 +814,7 @@ async fn merge<R: Serialize>(
     actor: &str,
 ) -> anyhow::Result<Tally> {
     let started = Instant::now();
-    copy_rows(conn, table, rows).await?;
+    stage(conn, table, rows).await?;
     let copied = started.elapsed();
     let tally = tally(conn, sql, actor).await?;
     tracing::info!(
@@ -813,4 +825,116 @@ async fn merge<R: Serialize>(
         "import: merged"
     );
     Ok(tally)
+}
+
+/// Signatures in two parts. The rows of statements that hold none yet are all new:
+/// they are copied straight into `signature` (a first import of millions of rows
+/// skips staging, comparing and sorting them) and audited as they are copied. The
+/// rest are staged and merged, which also empties the lists of the statements file's
+/// statements that the signatories file no longer lists.
+async fn merge_signatures(
+    conn: &mut PgConnection,
+    signatures: &[Signature<'_>],
+    actor: &str,
+) -> anyhow::Result<Tally> {
+    let mut ids: Vec<&str> = signatures.iter().map(|s| s.statement_id).collect();
+    ids.dedup();
+    // Inside the transaction and under the writers' lock, so no one adds any meanwhile.
+    let stored: HashSet<String> = sqlx::query_scalar(
+        "select id from unnest($1::text[]) id where exists (select 1 from signature g where g.statement_id = id)",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    let (listed, new): (Vec<&Signature>, Vec<&Signature>) = signatures
+        .iter()
+        .partition(|s| stored.contains(s.statement_id));
+    let mut tally = merge(conn, "import_signature", &listed, MERGE_SIGNATURES, actor).await?;
+
+    let started = Instant::now();
+    tally.created += copy_rows(
+        conn,
+        "copy signature (statement_id, country_code, role, joined_on, withdrawn_on, source_url, note) \
+         from stdin (format csv, force_not_null (note))",
+        &new,
+    )
+    .await? as i64;
+    let copied = started.elapsed();
+    // The rows are in key order, so each statement's are together.
+    let lists = new.chunk_by(|a, b| a.statement_id == b.statement_id);
+    let mut entries = 0;
+    copy_rows(
+        conn,
+        "copy change (entity, entity_id, action, actor, before, after) from stdin (format csv)",
+        lists.map(|rows| {
+            entries += 1;
+            NewList::new(rows, actor)
+        }),
+    )
+    .await?;
+    tracing::info!(
+        rows = new.len(),
+        statements = entries,
+        copy_ms = copied.as_millis() as u64,
+        audit_ms = (started.elapsed() - copied).as_millis() as u64,
+        "import: new signatory lists copied"
+    );
+    Ok(tally)
+}
+
+/// The audit entry of a statement's new list, as merge_signatures.sql writes one: the
+/// list was empty before and holds these participations after.
+#[derive(Serialize)]
+struct NewList<'a> {
+    entity: &'static str,
+    entity_id: &'a str,
+    action: &'static str,
+    actor: &'a str,
+    before: &'static str,
+    after: String,
+}
+
+impl<'a> NewList<'a> {
+    fn new(rows: &[&'a Signature<'a>], actor: &'a str) -> Self {
+        let after: Vec<Listed> = rows.iter().map(|s| Listed::from(*s)).collect();
+        Self {
+            entity: "signatories",
+            entity_id: rows[0].statement_id,
+            action: "update",
+            actor,
+            before: "[]",
+            after: serde_json::to_string(&after).expect("a serialisable list"),
+        }
+    }
+}
+
+/// A participation as the audit trail lists it (`participation_content` in
+/// merge_signatures.sql): fields without a value are left out.
+#[derive(Serialize)]
+struct Listed<'a> {
+    country: &'a str,
+    role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    joined_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    withdrawn_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    note: &'a str,
+}
+
+impl<'a> From<&'a Signature<'a>> for Listed<'a> {
+    fn from(s: &'a Signature<'a>) -> Self {
+        Self {
+            country: s.country_code,
+            role: s.role,
+            joined_on: s.joined_on,
+            withdrawn_on: s.withdrawn_on,
+            source_url: s.source_url.as_deref(),
+            note: s.note,
+        }
+    }
 }
