@@ -259,6 +259,12 @@ struct Signature<'a> {
     withdrawn_on: Option<NaiveDate>,
     source_url: Option<String>,
     note: &'a str,
+    /// The row's place in key order (statement, then country) as one number, so that
+    /// sorting millions of rows compares numbers rather than strings.
+    #[serde(skip)]
+    key: u64,
+    #[serde(skip)]
+    line: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -317,16 +323,68 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
         bail!("{} is not a directory", dir.display());
     }
     let started = Instant::now();
+    // The signatories file, by far the largest, is read on a thread of its own while the
+    // other files are read, checked and written. Nothing is committed unless every row
+    // of every file is good.
+    let reading = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut problems = Vec::new();
+            read_file::<SignatoryRow>(&dir, "signatories", &mut problems)
+                .map(|file| (file, problems))
+        })
+    };
     let mut problems = Vec::new();
     let countries = read_file::<CountryRow>(dir, "countries", &mut problems)?;
     let topics = read_file::<TopicRow>(dir, "topics", &mut problems)?;
     let statements = read_file::<StatementRow>(dir, "statements", &mut problems)?;
-    let signatories = read_file::<SignatoryRow>(dir, "signatories", &mut problems)?;
     let sources = read_file::<SourceRow>(dir, "sources", &mut problems)?;
     let mut report = ImportReport {
         dry_run: options.dry_run,
         ..ImportReport::default()
     };
+    report.rows_read = countries.as_ref().map_or(0, |f| f.rows.len())
+        + topics.as_ref().map_or(0, |f| f.rows.len())
+        + statements.as_ref().map_or(0, |f| f.rows.len())
+        + sources.as_ref().map_or(0, |f| f.rows.len());
+
+    let mut known = known(db).await?;
+    let mut batch = Batch::default();
+    if let Some(file) = &countries {
+        batch.countries = Some(check_countries(file, &mut known, &mut problems));
+    }
+    if let Some(file) = &topics {
+        batch.topics = Some(check_topics(file, &mut known, &mut problems));
+    }
+    if let Some(file) = &statements {
+        batch.statements = Some(check_statements(file, options, &mut known, &mut problems));
+    }
+    match (&sources, &statements) {
+        (Some(file), _) => batch.sources = Some(check_sources(file, &known, &mut problems)),
+        (None, Some(file))
+            if file
+                .rows
+                .iter()
+                .any(|(_, r)| !r.source_urls.trim().is_empty()) =>
+        {
+            batch.sources = Some(sources_from_statements(file, &mut problems));
+        }
+        _ => {}
+    }
+    let mut tx = None;
+    if problems.is_empty() {
+        let mut writing = db.begin().await?;
+        audit::lock_writes(&mut writing).await?;
+        apply_statements(&mut writing, &batch, &options.actor, &mut report).await?;
+        tx = Some(writing);
+    }
+
+    let (signatories, reading_problems) = reading.await??;
+    problems.extend(reading_problems);
+    if let Some(file) = &signatories {
+        report.rows_read += file.rows.len();
+        batch.signatures = Some(check_signatures(file, &known, &mut problems));
+    }
     for file in [
         countries.as_ref().map(|f| &f.file),
         topics.as_ref().map(|f| &f.file),
@@ -345,50 +403,16 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
             dir.display()
         );
     }
-    report.rows_read = countries.as_ref().map_or(0, |f| f.rows.len())
-        + topics.as_ref().map_or(0, |f| f.rows.len())
-        + statements.as_ref().map_or(0, |f| f.rows.len())
-        + signatories.as_ref().map_or(0, |f| f.rows.len())
-        + sources.as_ref().map_or(0, |f| f.rows.len());
-
-    let mut known = known(db).await?;
-    let mut batch = Batch::default();
-    if let Some(file) = countries {
-        batch.countries = Some(check_countries(&file, &mut known, &mut problems));
-    }
-    if let Some(file) = topics {
-        batch.topics = Some(check_topics(&file, &mut known, &mut problems));
-    }
-    if let Some(file) = &statements {
-        batch.statements = Some(check_statements(file, options, &mut known, &mut problems));
-    }
-    if let Some(file) = &signatories {
-        batch.signatures = Some(check_signatures(file, &known, &mut problems));
-    }
-    match (sources, &statements) {
-        (Some(file), _) => batch.sources = Some(check_sources(&file, &known, &mut problems)),
-        (None, Some(file))
-            if file
-                .rows
-                .iter()
-                .any(|(_, r)| !r.source_urls.trim().is_empty()) =>
-        {
-            batch.sources = Some(sources_from_statements(file, &mut problems));
-        }
-        _ => {}
-    }
-    if !problems.is_empty() {
+    // A transaction dropped unfinished is rolled back.
+    let (true, Some(mut tx)) = (problems.is_empty(), tx) else {
         return Err(InvalidRows(problems).into());
-    }
+    };
     tracing::info!(
         rows = report.rows_read,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "import: files read and checked"
     );
-
-    let mut tx = db.begin().await?;
-    audit::lock_writes(&mut tx).await?;
-    apply(&mut tx, &batch, &options.actor, &mut report).await?;
+    apply_signatures(&mut tx, &batch, &options.actor, &mut report).await?;
     if options.dry_run {
         tx.rollback().await?;
     } else {
@@ -575,11 +599,24 @@ fn check_signatures<'a>(
     known: &Known,
     problems: &mut Vec<String>,
 ) -> Vec<Signature<'a>> {
-    let mut seen = HashSet::with_capacity(file.rows.len());
-    let mut signatures = Vec::new();
+    // Each statement's rank in id order, for the rows' keys.
+    let mut ids: Vec<&str> = known.statements.keys().map(String::as_str).collect();
+    ids.sort_unstable();
+    let ranks: HashMap<&str, u64> = ids.into_iter().zip(0..).collect();
+    let mut signatures = Vec::with_capacity(file.rows.len());
+    // A file lists each statement's rows together: look each statement up once.
+    let mut current_id = None;
+    let mut current = (None, 0);
     for (line, row) in &file.rows {
         let mut check = Checker::new();
-        let statement = known.statements.get(&row.statement_slug).copied();
+        if current_id != Some(row.statement_slug.as_str()) {
+            current_id = Some(row.statement_slug.as_str());
+            current = (
+                known.statements.get(&row.statement_slug).copied(),
+                ranks.get(row.statement_slug.as_str()).copied().unwrap_or(0),
+            );
+        }
+        let (statement, rank) = current;
         if statement.is_none() {
             check.error(
                 "statement_slug",
@@ -593,15 +630,6 @@ fn check_signatures<'a>(
             check.error(
                 "country_iso3",
                 format!("{:?} is not a known country code", row.country_iso3),
-            );
-        }
-        if !seen.insert((row.statement_slug.as_str(), row.country_iso3.as_str())) {
-            check.error(
-                "country_iso3",
-                format!(
-                    "{} appears twice for {}",
-                    row.country_iso3, row.statement_slug
-                ),
             );
         }
         let role: Option<Role> = check.vocabulary("role", Some(&row.role));
@@ -618,6 +646,12 @@ fn check_signatures<'a>(
         let source_url = check.url("source_url", optional(&row.source_url));
         report(problems, &file.file, *line, check);
         if let Some(role) = role {
+            // A known country code is three letters, 24 bits.
+            let country = row
+                .country_iso3
+                .bytes()
+                .take(3)
+                .fold(0, |code, b| code << 8 | u64::from(b));
             signatures.push(Signature {
                 statement_id: &row.statement_slug,
                 country_code: &row.country_iso3,
@@ -626,14 +660,34 @@ fn check_signatures<'a>(
                 withdrawn_on,
                 source_url,
                 note: &row.note,
+                key: rank << 24 | country,
+                line: *line,
             });
         }
     }
-    // In key order, the order they are stored in: each insert then goes to the primary
-    // key's last page, and the database has nothing to sort.
+    // In key order, the order they are stored in: each insert then goes next to the
+    // previous one in the primary key, whose pages fill up one after another. A
+    // country listed twice for a statement is then next to itself.
+    // (The key is exact for known statements and countries, which are all there are
+    // once the problems are fixed; the strings settle the rest.)
     signatures.sort_unstable_by(|a, b| {
-        (a.statement_id, a.country_code).cmp(&(b.statement_id, b.country_code))
+        (a.key, a.statement_id, a.country_code, a.line).cmp(&(
+            b.key,
+            b.statement_id,
+            b.country_code,
+            b.line,
+        ))
     });
+    for pair in signatures.windows(2) {
+        if (pair[0].statement_id, pair[0].country_code)
+            == (pair[1].statement_id, pair[1].country_code)
+        {
+            problems.push(format!(
+                "{}:{}: country_iso3: {} appears twice for {}",
+                file.file, pair[1].line, pair[1].country_code, pair[1].statement_id
+            ));
+        }
+    }
     signatures
 }
 
@@ -765,7 +819,8 @@ async fn tally(conn: &mut PgConnection, sql: &str, actor: &str) -> anyhow::Resul
     })
 }
 
-async fn apply(
+/// Countries, topics and statements: what the other files refer to.
+async fn apply_statements(
     conn: &mut PgConnection,
     batch: &Batch<'_>,
     actor: &str,
@@ -790,6 +845,16 @@ async fn apply(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Signatories and sources, once the statements are written.
+async fn apply_signatures(
+    conn: &mut PgConnection,
+    batch: &Batch<'_>,
+    actor: &str,
+    report: &mut ImportReport,
+) -> anyhow::Result<()> {
     if let Some(signatures) = &batch.signatures {
         report.signatories = merge_signatures(conn, signatures, actor).await?;
     }
