@@ -19,7 +19,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use rand_core::{Rng, SeedableRng};
 use serde::Serialize;
 
-use super::countries::{SeedCountry, seed_countries};
+use super::countries::{Countries, SeedCountry};
 use super::csv_file;
 use crate::domain::{Role, Stance, StatementKind};
 use crate::transfer::rows::{SignatoryRow, StatementRow, TopicRow};
@@ -129,12 +129,6 @@ const TOPICS: [Topic; 12] = [
         years: (2014, 2025),
     },
 ];
-
-/// Successor states that took over their predecessor's UN seat: they are members only
-/// once the predecessor ended, although the seed (following the UN) gives them the
-/// predecessor's admission date. Germany, Yemen and Tanzania are not here: they sat
-/// next to the GDR, Democratic Yemen and Zanzibar before the unions.
-const SEAT_CONTINUATIONS: [(&str, &str); 3] = [("RUS", "SUN"), ("SCG", "YUG"), ("SRB", "SCG")];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Forum {
@@ -297,7 +291,7 @@ struct Outline {
 pub fn generate(options: &GenerateOptions, out: &Path) -> anyhow::Result<GenerateReport> {
     std::fs::create_dir_all(out)?;
     let mut random = Random(ChaCha8Rng::seed_from_u64(options.seed));
-    let countries = seed_countries();
+    let countries = Countries::load();
     let mut report = GenerateReport {
         seed: options.seed,
         ..GenerateReport::default()
@@ -353,33 +347,12 @@ pub fn generate(options: &GenerateOptions, out: &Path) -> anyhow::Result<Generat
     Ok(report)
 }
 
-/// UN members on `date`: admitted, not yet ended, and holding their own seat.
-fn members(countries: &[SeedCountry], date: NaiveDate) -> Vec<&SeedCountry> {
-    countries
-        .iter()
-        .filter(|c| {
-            c.un_admission_date.is_some_and(|admitted| admitted <= date)
-                && c.ended_on.is_none_or(|ended| date < ended)
-                && SEAT_CONTINUATIONS
-                    .iter()
-                    .filter(|(successor, _)| *successor == c.code)
-                    .all(|(_, predecessor)| {
-                        countries
-                            .iter()
-                            .find(|p| p.code == *predecessor)
-                            .and_then(|p| p.ended_on)
-                            .is_some_and(|ended| date >= ended)
-                    })
-        })
-        .collect()
-}
-
-fn outlines(n: usize, countries: &[SeedCountry], random: &mut Random) -> Vec<Outline> {
+fn outlines(n: usize, countries: &Countries, random: &mut Random) -> Vec<Outline> {
     // More statements as the UN grew, and more per member in later decades.
     let years: Vec<(i32, u64)> = (FIRST_YEAR..=LAST_YEAR)
         .map(|year| {
             let mid_year = NaiveDate::from_ymd_opt(year, 7, 1).expect("a date");
-            let members = members(countries, mid_year).len() as u64;
+            let members = countries.members(mid_year).len() as u64;
             (year, members * (year - FIRST_YEAR + 10) as u64)
         })
         .collect();
@@ -452,7 +425,7 @@ fn statement(
     number: usize,
     width: usize,
     outline: &Outline,
-    countries: &[SeedCountry],
+    countries: &Countries,
     random: &mut Random,
     seed: u64,
 ) -> (StatementRow, Vec<SignatoryRow>) {
@@ -478,7 +451,7 @@ fn statement(
         ])),
     };
 
-    let members = members(countries, outline.date);
+    let members = countries.members(outline.date);
     let count = participant_count(outline, members.len(), random);
     let (mut leaning, mut others): (Vec<&SeedCountry>, Vec<&SeedCountry>) =
         members.into_iter().partition(|c| leans_towards(stance, c));
@@ -662,35 +635,6 @@ fn un_symbol(outline: &Outline, random: &mut Random) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn date(text: &str) -> NaiveDate {
-        text.parse().unwrap()
-    }
-
-    #[test]
-    fn members_are_those_of_the_day() {
-        let countries = seed_countries();
-        let codes = |on: &str| -> Vec<String> {
-            members(&countries, date(on))
-                .into_iter()
-                .map(|c| c.code.clone())
-                .collect()
-        };
-        let in_1950 = codes("1950-07-01");
-        assert!(in_1950.contains(&"SUN".into()) && !in_1950.contains(&"RUS".into()));
-        assert!(in_1950.contains(&"YUG".into()) && !in_1950.contains(&"DEU".into()));
-        let in_1980 = codes("1980-07-01");
-        assert!(in_1980.contains(&"DEU".into()) && in_1980.contains(&"DDR".into()));
-        assert!(in_1980.contains(&"YEM".into()) && in_1980.contains(&"YMD".into()));
-        let in_2004 = codes("2004-07-01");
-        assert!(in_2004.contains(&"SCG".into()));
-        assert!(!in_2004.contains(&"YUG".into()) && !in_2004.contains(&"SRB".into()));
-        assert_eq!(codes("2025-07-01").len(), 193);
-        for (successor, predecessor) in SEAT_CONTINUATIONS {
-            assert!(countries.iter().any(|c| c.code == successor));
-            assert!(countries.iter().any(|c| c.code == predecessor));
-        }
-    }
 
     #[test]
     fn draws_are_uniform_and_in_range() {

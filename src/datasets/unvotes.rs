@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::countries::seed_countries;
+use super::countries::Countries;
 use super::csv_file;
 use crate::domain::Role;
 use crate::transfer::rows::{SignatoryRow, StatementRow, TopicRow};
@@ -155,31 +155,39 @@ pub fn convert_unvotes(from: &Path, out: &Path) -> anyhow::Result<UnvotesReport>
     report.topics = topics.len();
 
     let mut roll_calls = Vec::new();
+    // Each roll call's statement and date.
+    let mut held: HashMap<u32, (String, NaiveDate)> = HashMap::new();
     records(from, "un_roll_calls.csv.gz", |line, roll_call: RollCall| {
-        if NaiveDate::parse_from_str(&roll_call.date, "%Y-%m-%d").is_err() {
+        let Ok(date) = NaiveDate::parse_from_str(&roll_call.date, "%Y-%m-%d") else {
             bail!(
                 "un_roll_calls.csv.gz:{line}: roll call {} has no valid date ({:?})",
                 roll_call.rcid,
                 roll_call.date
             );
+        };
+        let slug = format!("unga{}-vote-{}", roll_call.session, roll_call.rcid);
+        if held.insert(roll_call.rcid, (slug, date)).is_some() {
+            bail!(
+                "un_roll_calls.csv.gz:{line}: roll call {} appears twice",
+                roll_call.rcid
+            );
         }
         roll_calls.push(roll_call);
         Ok(())
     })?;
-    let slugs: HashMap<u32, String> = roll_calls
-        .iter()
-        .map(|r| (r.rcid, format!("unga{}-vote-{}", r.session, r.rcid)))
-        .collect();
-    if slugs.len() != roll_calls.len() {
-        bail!("un_roll_calls.csv.gz: a roll call id appears twice");
-    }
 
     // The votes, streamed into signatories.csv while counting each roll call's votes.
-    let codes = country_codes();
+    let countries = Countries::load();
+    let by_iso2: HashMap<&str, &str> = countries
+        .all()
+        .iter()
+        .filter(|c| !c.iso2.is_empty())
+        .map(|c| (c.iso2.as_str(), c.code.as_str()))
+        .collect();
     let mut counts: HashMap<u32, i64> = HashMap::new();
     let mut writer = csv_file(out, "signatories.csv")?;
     records(from, "un_votes.csv.gz", |line, vote: Vote| {
-        let Some(slug) = slugs.get(&vote.rcid) else {
+        let Some((slug, date)) = held.get(&vote.rcid) else {
             bail!(
                 "un_votes.csv.gz:{line}: roll call {} is not in un_roll_calls",
                 vote.rcid
@@ -191,7 +199,7 @@ pub fn convert_unvotes(from: &Path, out: &Path) -> anyhow::Result<UnvotesReport>
                 .find(|(name, _)| *name == vote.country)
                 .map(|(_, code)| *code)
         } else {
-            codes.get(vote.country_code.as_str()).map(String::as_str)
+            by_iso2.get(vote.country_code.as_str()).copied()
         };
         let Some(code) = code else {
             bail!(
@@ -200,6 +208,9 @@ pub fn convert_unvotes(from: &Path, out: &Path) -> anyhow::Result<UnvotesReport>
                 vote.country
             );
         };
+        // The source labels a seat by its latest holder ("Russia" from 1946,
+        // "Yugoslavia" until 2020); the vote is that of the state holding it that day.
+        let code = countries.seat_holder(code, *date);
         let role = match vote.vote.as_str() {
             "yes" => {
                 report.yes += 1;
@@ -219,8 +230,10 @@ pub fn convert_unvotes(from: &Path, out: &Path) -> anyhow::Result<UnvotesReport>
         writer.serialize(SignatoryRow {
             statement_slug: slug.clone(),
             country_iso3: code.to_owned(),
-            // The source's name, so that the file shows what each code was mapped from.
-            country_name: vote.country,
+            country_name: countries
+                .get(code)
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
             role: role.as_str().to_owned(),
             ..SignatoryRow::default()
         })?;
@@ -232,21 +245,11 @@ pub fn convert_unvotes(from: &Path, out: &Path) -> anyhow::Result<UnvotesReport>
     let mut writer = csv_file(out, "statements.csv")?;
     for roll_call in &roll_calls {
         let votes = counts.get(&roll_call.rcid).copied().unwrap_or(0);
-        writer.serialize(statement(roll_call, &slugs[&roll_call.rcid], &tags, votes))?;
+        writer.serialize(statement(roll_call, &held[&roll_call.rcid].0, &tags, votes))?;
     }
     writer.flush()?;
     report.statements = roll_calls.len();
     Ok(report)
-}
-
-/// ISO alpha-2 → the database's alpha-3 code, current and former states alike
-/// (CS Czechoslovakia, YU Yugoslavia, DD the GDR, YD Democratic Yemen, NA Namibia).
-fn country_codes() -> HashMap<String, String> {
-    seed_countries()
-        .into_iter()
-        .filter(|c| !c.iso2.is_empty())
-        .map(|c| (c.iso2, c.code))
-        .collect()
 }
 
 fn statement(

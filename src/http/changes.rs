@@ -35,6 +35,8 @@ struct Change {
 enum Entity {
     Statement,
     Signature,
+    /// A statement's list of participations, as one import changed it.
+    Signatories,
     Source,
     Topic,
     Country,
@@ -44,6 +46,7 @@ impl Choice for Entity {
     const CHOICES: &'static [(&'static str, Self)] = &[
         ("statement", Self::Statement),
         ("signature", Self::Signature),
+        ("signatories", Self::Signatories),
         ("source", Self::Source),
         ("topic", Self::Topic),
         ("country", Self::Country),

@@ -259,6 +259,12 @@ struct Signature<'a> {
     withdrawn_on: Option<NaiveDate>,
     source_url: Option<String>,
     note: &'a str,
+    /// The row's place in key order (statement, then country) as one number, so that
+    /// sorting millions of rows compares numbers rather than strings.
+    #[serde(skip)]
+    key: u64,
+    #[serde(skip)]
+    line: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -317,16 +323,68 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
         bail!("{} is not a directory", dir.display());
     }
     let started = Instant::now();
+    // The signatories file, by far the largest, is read on a thread of its own while the
+    // other files are read, checked and written. Nothing is committed unless every row
+    // of every file is good.
+    let reading = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut problems = Vec::new();
+            read_file::<SignatoryRow>(&dir, "signatories", &mut problems)
+                .map(|file| (file, problems))
+        })
+    };
     let mut problems = Vec::new();
     let countries = read_file::<CountryRow>(dir, "countries", &mut problems)?;
     let topics = read_file::<TopicRow>(dir, "topics", &mut problems)?;
     let statements = read_file::<StatementRow>(dir, "statements", &mut problems)?;
-    let signatories = read_file::<SignatoryRow>(dir, "signatories", &mut problems)?;
     let sources = read_file::<SourceRow>(dir, "sources", &mut problems)?;
     let mut report = ImportReport {
         dry_run: options.dry_run,
         ..ImportReport::default()
     };
+    report.rows_read = countries.as_ref().map_or(0, |f| f.rows.len())
+        + topics.as_ref().map_or(0, |f| f.rows.len())
+        + statements.as_ref().map_or(0, |f| f.rows.len())
+        + sources.as_ref().map_or(0, |f| f.rows.len());
+
+    let mut known = known(db).await?;
+    let mut batch = Batch::default();
+    if let Some(file) = &countries {
+        batch.countries = Some(check_countries(file, &mut known, &mut problems));
+    }
+    if let Some(file) = &topics {
+        batch.topics = Some(check_topics(file, &mut known, &mut problems));
+    }
+    if let Some(file) = &statements {
+        batch.statements = Some(check_statements(file, options, &mut known, &mut problems));
+    }
+    match (&sources, &statements) {
+        (Some(file), _) => batch.sources = Some(check_sources(file, &known, &mut problems)),
+        (None, Some(file))
+            if file
+                .rows
+                .iter()
+                .any(|(_, r)| !r.source_urls.trim().is_empty()) =>
+        {
+            batch.sources = Some(sources_from_statements(file, &mut problems));
+        }
+        _ => {}
+    }
+    let mut tx = None;
+    if problems.is_empty() {
+        let mut writing = db.begin().await?;
+        audit::lock_writes(&mut writing).await?;
+        apply_statements(&mut writing, &batch, &options.actor, &mut report).await?;
+        tx = Some(writing);
+    }
+
+    let (signatories, reading_problems) = reading.await??;
+    problems.extend(reading_problems);
+    if let Some(file) = &signatories {
+        report.rows_read += file.rows.len();
+        batch.signatures = Some(check_signatures(file, &known, &mut problems));
+    }
     for file in [
         countries.as_ref().map(|f| &f.file),
         topics.as_ref().map(|f| &f.file),
@@ -345,50 +403,16 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
             dir.display()
         );
     }
-    report.rows_read = countries.as_ref().map_or(0, |f| f.rows.len())
-        + topics.as_ref().map_or(0, |f| f.rows.len())
-        + statements.as_ref().map_or(0, |f| f.rows.len())
-        + signatories.as_ref().map_or(0, |f| f.rows.len())
-        + sources.as_ref().map_or(0, |f| f.rows.len());
-
-    let mut known = known(db).await?;
-    let mut batch = Batch::default();
-    if let Some(file) = countries {
-        batch.countries = Some(check_countries(&file, &mut known, &mut problems));
-    }
-    if let Some(file) = topics {
-        batch.topics = Some(check_topics(&file, &mut known, &mut problems));
-    }
-    if let Some(file) = &statements {
-        batch.statements = Some(check_statements(file, options, &mut known, &mut problems));
-    }
-    if let Some(file) = &signatories {
-        batch.signatures = Some(check_signatures(file, &known, &mut problems));
-    }
-    match (sources, &statements) {
-        (Some(file), _) => batch.sources = Some(check_sources(&file, &known, &mut problems)),
-        (None, Some(file))
-            if file
-                .rows
-                .iter()
-                .any(|(_, r)| !r.source_urls.trim().is_empty()) =>
-        {
-            batch.sources = Some(sources_from_statements(file, &mut problems));
-        }
-        _ => {}
-    }
-    if !problems.is_empty() {
+    // A transaction dropped unfinished is rolled back.
+    let (true, Some(mut tx)) = (problems.is_empty(), tx) else {
         return Err(InvalidRows(problems).into());
-    }
+    };
     tracing::info!(
         rows = report.rows_read,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "import: files read and checked"
     );
-
-    let mut tx = db.begin().await?;
-    audit::lock_writes(&mut tx).await?;
-    apply(&mut tx, &batch, &options.actor, &mut report).await?;
+    apply_signatures(&mut tx, &batch, &options.actor, &mut report).await?;
     if options.dry_run {
         tx.rollback().await?;
     } else {
@@ -581,11 +605,24 @@ fn check_signatures<'a>(
     known: &Known,
     problems: &mut Vec<String>,
 ) -> Vec<Signature<'a>> {
-    let mut seen = HashSet::with_capacity(file.rows.len());
-    let mut signatures = Vec::new();
+    // Each statement's rank in id order, for the rows' keys.
+    let mut ids: Vec<&str> = known.statements.keys().map(String::as_str).collect();
+    ids.sort_unstable();
+    let ranks: HashMap<&str, u64> = ids.into_iter().zip(0..).collect();
+    let mut signatures = Vec::with_capacity(file.rows.len());
+    // A file lists each statement's rows together: look each statement up once.
+    let mut current_id = None;
+    let mut current = (None, 0);
     for (line, row) in &file.rows {
         let mut check = Checker::new();
-        let statement = known.statements.get(&row.statement_slug).copied();
+        if current_id != Some(row.statement_slug.as_str()) {
+            current_id = Some(row.statement_slug.as_str());
+            current = (
+                known.statements.get(&row.statement_slug).copied(),
+                ranks.get(row.statement_slug.as_str()).copied().unwrap_or(0),
+            );
+        }
+        let (statement, rank) = current;
         if statement.is_none() {
             check.error(
                 "statement_slug",
@@ -599,15 +636,6 @@ fn check_signatures<'a>(
             check.error(
                 "country_iso3",
                 format!("{:?} is not a known country code", row.country_iso3),
-            );
-        }
-        if !seen.insert((row.statement_slug.as_str(), row.country_iso3.as_str())) {
-            check.error(
-                "country_iso3",
-                format!(
-                    "{} appears twice for {}",
-                    row.country_iso3, row.statement_slug
-                ),
             );
         }
         let role: Option<Role> = check.vocabulary("role", Some(&row.role));
@@ -624,6 +652,12 @@ fn check_signatures<'a>(
         let source_url = check.url("source_url", optional(&row.source_url));
         report(problems, &file.file, *line, check);
         if let Some(role) = role {
+            // A known country code is three letters, 24 bits.
+            let country = row
+                .country_iso3
+                .bytes()
+                .take(3)
+                .fold(0, |code, b| code << 8 | u64::from(b));
             signatures.push(Signature {
                 statement_id: &row.statement_slug,
                 country_code: &row.country_iso3,
@@ -632,7 +666,32 @@ fn check_signatures<'a>(
                 withdrawn_on,
                 source_url,
                 note: &row.note,
+                key: rank << 24 | country,
+                line: *line,
             });
+        }
+    }
+    // In key order, the order they are stored in: each insert then goes next to the
+    // previous one in the primary key, whose pages fill up one after another. A
+    // country listed twice for a statement is then next to itself.
+    // (The key is exact for known statements and countries, which are all there are
+    // once the problems are fixed; the strings settle the rest.)
+    signatures.sort_unstable_by(|a, b| {
+        (a.key, a.statement_id, a.country_code, a.line).cmp(&(
+            b.key,
+            b.statement_id,
+            b.country_code,
+            b.line,
+        ))
+    });
+    for pair in signatures.windows(2) {
+        if (pair[0].statement_id, pair[0].country_code)
+            == (pair[1].statement_id, pair[1].country_code)
+        {
+            problems.push(format!(
+                "{}:{}: country_iso3: {} appears twice for {}",
+                file.file, pair[1].line, pair[1].country_code, pair[1].statement_id
+            ));
         }
     }
     signatures
@@ -710,28 +769,42 @@ fn sources_from_statements(file: &Lines<StatementRow>, problems: &mut Vec<String
     sources
 }
 
-/// Streams rows into a staging table with `COPY … FROM STDIN (FORMAT csv)`.
+/// Streams rows as CSV through `copy`, a `COPY … FROM STDIN (FORMAT csv)` statement;
+/// returns how many were copied.
 async fn copy_rows<R: Serialize>(
+    conn: &mut PgConnection,
+    copy: &str,
+    rows: impl IntoIterator<Item = R>,
+) -> anyhow::Result<u64> {
+    let mut copy = conn.copy_in_raw(copy).await?;
+    // A megabyte at a time: the whole table as one CSV text would double the import's
+    // memory.
+    let csv = || {
+        csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new())
+    };
+    let mut writer = csv();
+    for row in rows {
+        writer.serialize(row)?;
+        if writer.get_ref().len() >= 1 << 20 {
+            let full = std::mem::replace(&mut writer, csv());
+            copy.send(full.into_inner()?.as_slice()).await?;
+        }
+    }
+    copy.send(writer.into_inner()?.as_slice()).await?;
+    Ok(copy.finish().await?)
+}
+
+/// Copies rows into a staging table and analyses it: temp tables are never analysed
+/// automatically, and without statistics the merges' planner would guess a few
+/// hundred rows and pick nested loops over millions.
+async fn stage<R: Serialize>(
     conn: &mut PgConnection,
     table: &str,
     rows: &[R],
 ) -> anyhow::Result<()> {
-    let mut copy = conn
-        .copy_in_raw(&format!("copy {table} from stdin (format csv)"))
-        .await?;
-    // In chunks: the whole table as one CSV text would double the import's memory.
-    for chunk in rows.chunks(10_000) {
-        let mut writer = csv::WriterBuilder::new()
-            .has_headers(false)
-            .from_writer(Vec::new());
-        for row in chunk {
-            writer.serialize(row)?;
-        }
-        copy.send(writer.into_inner()?.as_slice()).await?;
-    }
-    copy.finish().await?;
-    // Temp tables are never analysed automatically; without statistics the merges'
-    // planner would guess a few hundred rows and pick nested loops over millions.
+    copy_rows(conn, &format!("copy {table} from stdin (format csv)"), rows).await?;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("analyze {table}")))
         .execute(&mut *conn)
         .await?;
@@ -752,7 +825,8 @@ async fn tally(conn: &mut PgConnection, sql: &str, actor: &str) -> anyhow::Resul
     })
 }
 
-async fn apply(
+/// Countries, topics and statements: what the other files refer to.
+async fn apply_statements(
     conn: &mut PgConnection,
     batch: &Batch<'_>,
     actor: &str,
@@ -780,15 +854,18 @@ async fn apply(
             .execute(&mut *conn)
             .await?;
     }
+    Ok(())
+}
+
+/// Signatories and sources, once the statements are written.
+async fn apply_signatures(
+    conn: &mut PgConnection,
+    batch: &Batch<'_>,
+    actor: &str,
+    report: &mut ImportReport,
+) -> anyhow::Result<()> {
     if let Some(signatures) = &batch.signatures {
-        report.signatories = merge(
-            conn,
-            "import_signature",
-            signatures,
-            MERGE_SIGNATURES,
-            actor,
-        )
-        .await?;
+        report.signatories = merge_signatures(conn, signatures, actor).await?;
     }
     if let Some(sources) = &batch.sources {
         report.sources = merge(conn, "import_source", sources, MERGE_SOURCES, actor).await?;
@@ -812,7 +889,7 @@ async fn merge<R: Serialize>(
     actor: &str,
 ) -> anyhow::Result<Tally> {
     let started = Instant::now();
-    copy_rows(conn, table, rows).await?;
+    stage(conn, table, rows).await?;
     let copied = started.elapsed();
     let tally = tally(conn, sql, actor).await?;
     tracing::info!(
@@ -823,4 +900,116 @@ async fn merge<R: Serialize>(
         "import: merged"
     );
     Ok(tally)
+}
+
+/// Signatures in two parts. The rows of statements that hold none yet are all new:
+/// they are copied straight into `signature` (a first import of millions of rows
+/// skips staging, comparing and sorting them) and audited as they are copied. The
+/// rest are staged and merged, which also empties the lists of the statements file's
+/// statements that the signatories file no longer lists.
+async fn merge_signatures(
+    conn: &mut PgConnection,
+    signatures: &[Signature<'_>],
+    actor: &str,
+) -> anyhow::Result<Tally> {
+    let mut ids: Vec<&str> = signatures.iter().map(|s| s.statement_id).collect();
+    ids.dedup();
+    // Inside the transaction and under the writers' lock, so no one adds any meanwhile.
+    let stored: HashSet<String> = sqlx::query_scalar(
+        "select id from unnest($1::text[]) id where exists (select 1 from signature g where g.statement_id = id)",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    let (listed, new): (Vec<&Signature>, Vec<&Signature>) = signatures
+        .iter()
+        .partition(|s| stored.contains(s.statement_id));
+    let mut tally = merge(conn, "import_signature", &listed, MERGE_SIGNATURES, actor).await?;
+
+    let started = Instant::now();
+    tally.created += copy_rows(
+        conn,
+        "copy signature (statement_id, country_code, role, joined_on, withdrawn_on, source_url, note) \
+         from stdin (format csv, force_not_null (note))",
+        &new,
+    )
+    .await? as i64;
+    let copied = started.elapsed();
+    // The rows are in key order, so each statement's are together.
+    let lists = new.chunk_by(|a, b| a.statement_id == b.statement_id);
+    let mut entries = 0;
+    copy_rows(
+        conn,
+        "copy change (entity, entity_id, action, actor, before, after) from stdin (format csv)",
+        lists.map(|rows| {
+            entries += 1;
+            NewList::new(rows, actor)
+        }),
+    )
+    .await?;
+    tracing::info!(
+        rows = new.len(),
+        statements = entries,
+        copy_ms = copied.as_millis() as u64,
+        audit_ms = (started.elapsed() - copied).as_millis() as u64,
+        "import: new signatory lists copied"
+    );
+    Ok(tally)
+}
+
+/// The audit entry of a statement's new list, as merge_signatures.sql writes one: the
+/// list was empty before and holds these participations after.
+#[derive(Serialize)]
+struct NewList<'a> {
+    entity: &'static str,
+    entity_id: &'a str,
+    action: &'static str,
+    actor: &'a str,
+    before: &'static str,
+    after: String,
+}
+
+impl<'a> NewList<'a> {
+    fn new(rows: &[&'a Signature<'a>], actor: &'a str) -> Self {
+        let after: Vec<Listed> = rows.iter().map(|s| Listed::from(*s)).collect();
+        Self {
+            entity: "signatories",
+            entity_id: rows[0].statement_id,
+            action: "update",
+            actor,
+            before: "[]",
+            after: serde_json::to_string(&after).expect("a serialisable list"),
+        }
+    }
+}
+
+/// A participation as the audit trail lists it (`participation_content` in
+/// merge_signatures.sql): fields without a value are left out.
+#[derive(Serialize)]
+struct Listed<'a> {
+    country: &'a str,
+    role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    joined_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    withdrawn_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    note: &'a str,
+}
+
+impl<'a> From<&'a Signature<'a>> for Listed<'a> {
+    fn from(s: &'a Signature<'a>) -> Self {
+        Self {
+            country: s.country_code,
+            role: s.role,
+            joined_on: s.joined_on,
+            withdrawn_on: s.withdrawn_on,
+            source_url: s.source_url.as_deref(),
+            note: s.note,
+        }
+    }
 }

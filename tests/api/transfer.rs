@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use axum::http::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 use signatories::keys::ApiRole;
 use signatories::transfer::{self, ExportFormat, ImportOptions, InvalidRows};
 
@@ -108,13 +108,127 @@ async fn importing_the_shared_dataset_into_an_empty_database_equals_the_seed_mig
     let (_, imported) = exported(&db, ExportFormat::Csv).await;
     assert_eq!(imported, seeded);
 
-    let feed: i64 = sqlx::query_scalar(
-        "select count(*) from change where actor = 'import' and entity = 'signature'",
+    let (changes, listed): (i64, i64) = sqlx::query_as(
+        "select count(*), sum(jsonb_array_length(after))::bigint from change \
+         where actor = 'import' and entity = 'signatories'",
     )
     .fetch_one(&db)
     .await
     .unwrap();
-    assert_eq!(feed, 508, "every imported row is in the audit trail");
+    assert_eq!(
+        (changes, listed),
+        (25, 508),
+        "one change per statement, listing every imported row"
+    );
+}
+
+/// The participations of a statement in data/xinjiang/signatories.csv, as the changes
+/// feed lists them: by country, with the fields that have no value left out.
+fn listed_in_the_dataset(statement: &str) -> Vec<Value> {
+    let mut reader = csv::Reader::from_path("data/xinjiang/signatories.csv").unwrap();
+    let mut listed: Vec<Value> = reader
+        .deserialize::<BTreeMap<String, String>>()
+        .map(Result::unwrap)
+        .filter(|row| row["statement_slug"] == statement)
+        .map(|row| {
+            let mut item = json!({"country": row["country_iso3"], "role": row["role"]});
+            for field in ["joined_on", "withdrawn_on", "source_url"] {
+                if !row[field].is_empty() {
+                    item[field] = json!(row[field]);
+                }
+            }
+            item
+        })
+        .collect();
+    listed.sort_by(|a, b| a["country"].as_str().cmp(&b["country"].as_str()));
+    listed
+}
+
+#[tokio::test]
+async fn an_import_is_audited_once_per_statement_with_the_countries_it_changed() {
+    let app = TestApp::spawn().await;
+    sqlx::query("delete from statement")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    transfer::import(&app.db, &options(Path::new("data/xinjiang")))
+        .await
+        .unwrap();
+    let letter = "hrc41-letter-supportive-2019-07-12";
+    let history = format!("/v1/changes?entity=signatories&entity_id={letter}");
+    // Who signed the July 2019 counter-letter, according to the import?
+    let feed = app.get(&history).await.json();
+    let changes = feed["data"].as_array().unwrap();
+    assert_eq!(changes.len(), 1);
+    let imported = &changes[0];
+    assert_eq!(
+        (&imported["action"], &imported["actor"]),
+        (&json!("update"), &json!("import"))
+    );
+    assert_eq!(imported["before"], json!([]));
+    let listed = listed_in_the_dataset(letter);
+    assert_eq!(listed.len(), 51);
+    assert_eq!(imported["after"], json!(listed));
+    let qatar = listed.iter().find(|p| p["country"] == "QAT").unwrap();
+    assert_eq!(qatar["withdrawn_on"], "2019-07-18");
+
+    // A correction: Qatar's withdrawal undated, Angola removed, France added.
+    let corrected: String = std::fs::read_to_string("data/xinjiang/signatories.csv")
+        .unwrap()
+        .lines()
+        .filter(|line| line.starts_with("statement_slug,") || line.starts_with(letter))
+        .filter(|line| !line.contains(",AGO,"))
+        .map(|line| {
+            if line.contains(",QAT,") {
+                line.replace(",2019-07-18,", ",,")
+            } else {
+                line.to_owned()
+            }
+        })
+        .chain([format!("{letter},FRA,France,signatory,,,")])
+        .collect::<Vec<_>>()
+        .join("\n");
+    let dir = write_files(&[("signatories.csv", &corrected)]);
+    let report = transfer::import(&app.db, &options(dir.path()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            report.signatories.created,
+            report.signatories.updated,
+            report.signatories.deleted
+        ),
+        (1, 1, 1)
+    );
+    let feed = app.get(&history).await.json();
+    let correction = feed["data"].as_array().unwrap().last().unwrap().clone();
+    let by_country = |code: &str| {
+        listed
+            .iter()
+            .find(|p| p["country"] == code)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(correction["before"], json!([by_country("AGO"), qatar]));
+    let mut undated = qatar.clone();
+    undated.as_object_mut().unwrap().remove("withdrawn_on");
+    assert_eq!(
+        correction["after"],
+        json!([{"country": "FRA", "role": "signatory"}, undated])
+    );
+    let everything = app.get("/v1/changes?limit=500").await.json();
+    assert_eq!(
+        everything["data"].as_array().unwrap().last().unwrap()["id"],
+        correction["id"],
+        "no other statement's list changed"
+    );
+
+    // The same files again change nothing and add nothing to the feed.
+    let again = transfer::import(&app.db, &options(dir.path()))
+        .await
+        .unwrap();
+    assert!(again.changed_nothing(), "{again:?}");
+    assert_eq!(app.get("/v1/changes?limit=500").await.json(), everything);
 }
 
 fn write_files(files: &[(&str, &str)]) -> tempfile::TempDir {

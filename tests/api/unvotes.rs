@@ -14,61 +14,105 @@ use crate::helpers::{TestApp, import_options};
 
 const SOURCE: &str = "data/unvotes";
 
-/// Votes per (country code, country name) and vote, read from un_votes.csv.gz with
-/// every field as text (Namibia's code is `NA`).
-fn source_votes() -> HashMap<(String, String, String), i64> {
-    let file = File::open(Path::new(SOURCE).join("un_votes.csv.gz")).unwrap();
-    let mut reader = csv::Reader::from_reader(BufReader::new(flate2::read::GzDecoder::new(file)));
-    let mut votes = HashMap::new();
-    for record in reader.records() {
-        let record = record.unwrap();
-        let key = (
-            record[2].to_owned(),
-            record[1].to_owned(),
-            record[3].to_owned(),
-        );
-        *votes.entry(key).or_default() += 1;
-    }
-    votes
+/// A row of un_votes.csv.gz with its roll call's date.
+struct SourceVote {
+    code: String,
+    name: String,
+    vote: String,
+    date: String,
 }
 
-/// How many votes of this kind the source has under these codes or, for rows without
-/// a code, these names.
-fn counted(
-    votes: &HashMap<(String, String, String), i64>,
-    codes: &[&str],
-    names: &[&str],
-    vote: &str,
-) -> i64 {
-    votes
-        .iter()
-        .filter(|((code, name, v), _)| {
-            v == vote
-                && if code.is_empty() {
-                    names.contains(&name.as_str())
-                } else {
-                    codes.contains(&code.as_str())
-                }
+fn gzipped_csv(name: &str) -> csv::Reader<BufReader<flate2::read::GzDecoder<File>>> {
+    let file = File::open(Path::new(SOURCE).join(name)).unwrap();
+    csv::Reader::from_reader(BufReader::new(flate2::read::GzDecoder::new(file)))
+}
+
+/// Every vote of the source, read with every field as text (Namibia's code is `NA`).
+fn source_votes() -> Vec<SourceVote> {
+    let dates: HashMap<String, String> = gzipped_csv("un_roll_calls.csv.gz")
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_owned(), r[3].to_owned())
         })
-        .map(|(_, n)| n)
-        .sum()
+        .collect();
+    gzipped_csv("un_votes.csv.gz")
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            SourceVote {
+                code: r[2].to_owned(),
+                name: r[1].to_owned(),
+                vote: r[3].to_owned(),
+                date: dates[&r[0]].clone(),
+            }
+        })
+        .collect()
+}
+
+/// Which source rows are a country's: by code, or by name where the source has no code,
+/// within a span of dates (a seat that passed to a successor).
+struct Rows<'a> {
+    codes: &'a [&'a str],
+    names: &'a [&'a str],
+    from: &'a str,
+    until: &'a str,
+}
+
+impl Rows<'_> {
+    fn count(&self, votes: &[SourceVote], vote: &str) -> i64 {
+        votes
+            .iter()
+            .filter(|v| {
+                v.vote == vote
+                    && (self.from..self.until).contains(&v.date.as_str())
+                    && if v.code.is_empty() {
+                        self.names.contains(&v.name.as_str())
+                    } else {
+                        self.codes.contains(&v.code.as_str())
+                    }
+            })
+            .count() as i64
+    }
+}
+
+const ALWAYS: (&str, &str) = ("0000", "9999");
+
+fn rows<'a>(
+    codes: &'a [&'a str],
+    names: &'a [&'a str],
+    (from, until): (&'a str, &'a str),
+) -> Rows<'a> {
+    Rows {
+        codes,
+        names,
+        from,
+        until,
+    }
 }
 
 #[tokio::test]
 async fn every_general_assembly_vote_is_imported_and_each_countrys_votes_add_up() {
     let votes = source_votes();
-    let total: i64 = votes.values().sum();
-    assert_eq!(total, 870_109, "the source as its README describes it");
+    assert_eq!(
+        votes.len(),
+        870_109,
+        "the source as its README describes it"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let converted = datasets::convert_unvotes(Path::new(SOURCE), dir.path()).unwrap();
-    assert_eq!(converted.signatories as i64, total);
+    assert_eq!(converted.signatories, votes.len());
     let app = TestApp::spawn().await;
     let report = transfer::import(&app.db, &import_options(dir.path()))
         .await
         .unwrap();
     assert_eq!(report.statements.created, 6_203);
-    assert_eq!(report.signatories.created, total, "nothing is dropped");
+    assert_eq!(
+        report.signatories.created,
+        votes.len() as i64,
+        "nothing is dropped"
+    );
     assert_eq!(
         report.topics.created, 7,
         "six issue tags and one for the rest"
@@ -82,42 +126,57 @@ async fn every_general_assembly_vote_is_imported_and_each_countrys_votes_add_up(
 
     // What did each country vote? The seeded Xinjiang record has one vote (2022), so
     // the question is asked up to the last roll call, 2020-01-14.
-    let cases: [(&str, &[&str], &[&str]); 8] = [
-        ("USA", &["US"], &[]),
-        ("CHN", &["CN"], &[]),
-        ("IND", &["IN"], &[]),
-        ("NAM", &["NA"], &[]),
-        // West Germany's votes are Germany's: the same UN seat.
-        ("DEU", &["DE"], &["Federal Republic of Germany"]),
-        ("YEM", &["YE"], &["Yemen Arab Republic"]),
-        ("CSK", &["CS"], &[]),
-        ("XZN", &[], &["Zanzibar"]),
+    let cases = [
+        ("USA", rows(&["US"], &[], ALWAYS)),
+        ("CHN", rows(&["CN"], &[], ALWAYS)),
+        ("IND", rows(&["IN"], &[], ALWAYS)),
+        ("NAM", rows(&["NA"], &[], ALWAYS)),
+        // West Germany's and North Yemen's seats are Germany's and Yemen's.
+        (
+            "DEU",
+            rows(&["DE"], &["Federal Republic of Germany"], ALWAYS),
+        ),
+        ("YEM", rows(&["YE"], &["Yemen Arab Republic"], ALWAYS)),
+        ("CSK", rows(&["CS"], &[], ALWAYS)),
+        ("XZN", rows(&[], &["Zanzibar"], ALWAYS)),
+        // The source calls the Soviet seat "Russia" and Serbia's "Yugoslavia" throughout;
+        // the seed's end dates of the Soviet Union, Yugoslavia, Serbia and Montenegro.
+        ("SUN", rows(&["RU"], &[], ("0000", "1991-12-25"))),
+        ("RUS", rows(&["RU"], &[], ("1991-12-25", "9999"))),
+        ("YUG", rows(&["YU"], &[], ("0000", "2003-02-04"))),
+        ("SCG", rows(&["YU"], &[], ("2003-02-04", "2006-06-03"))),
+        ("SRB", rows(&["YU"], &[], ("2006-06-03", "9999"))),
     ];
-    for (country, codes, names) in cases {
+    for (country, source) in &cases {
         for (vote, role) in [
             ("yes", "vote_yes"),
             ("no", "vote_no"),
             ("abstain", "vote_abstain"),
         ] {
-            let expected = counted(&votes, codes, names, vote);
             let page = app
                 .get(&format!(
                     "/v1/countries/{country}/statements?role={role}&to=2020-12-31&limit=1&count=exact"
                 ))
                 .await
                 .json();
-            assert_eq!(page["page"]["total"], expected, "{country} {vote}");
+            assert_eq!(
+                page["page"]["total"],
+                source.count(&votes, vote),
+                "{country} {vote}"
+            );
         }
     }
-    let namibia = counted(&votes, &["NA"], &[], "yes");
-    assert!(namibia > 1_000, "Namibia's code is not read as missing");
+    assert!(
+        cases[3].1.count(&votes, "yes") > 1_000,
+        "Namibia's code is not read as missing"
+    );
 
     // A roll call has no stance, so a vote reads as plain yes or no.
     let us_no = app
         .get("/v1/countries/USA/statements?stance=no&to=2020-12-31&limit=1&count=exact")
         .await
         .json();
-    assert_eq!(us_no["page"]["total"], counted(&votes, &["US"], &[], "no"));
+    assert_eq!(us_no["page"]["total"], cases[0].1.count(&votes, "no"));
 
     // The source's mangled quotation marks are repaired in the title.
     let vote = app.get("/v1/statements/unga1-vote-5").await.json();
