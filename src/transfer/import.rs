@@ -885,6 +885,9 @@ const MERGE_STATEMENT_TOPICS: &str = include_str!("merge_statement_topics.sql");
 const MERGE_SIGNATURES: &str = include_str!("merge_signatures.sql");
 const MERGE_SOURCES: &str = include_str!("merge_sources.sql");
 
+/// Rows per `COPY` of new signatories (see merge_signatures).
+const COPY_PART: usize = 250_000;
+
 /// Copies rows into their staging table and merges them, logging the time of each step.
 async fn merge<R: Serialize>(
     conn: &mut PgConnection,
@@ -934,13 +937,17 @@ async fn merge_signatures(
     let mut tally = merge(conn, "import_signature", &listed, MERGE_SIGNATURES, actor).await?;
 
     let started = Instant::now();
-    tally.created += copy_rows(
-        conn,
-        "copy signature (statement_id, country_code, role, joined_on, withdrawn_on, source_url, note) \
-         from stdin (format csv, force_not_null (note))",
-        &new,
-    )
-    .await? as i64;
+    // In parts of a few hundred thousand rows: the triggers that check and count each
+    // part's rows then find them still in the buffer cache.
+    for part in whole_statements(&new, COPY_PART) {
+        tally.created += copy_rows(
+            conn,
+            "copy signature (statement_id, country_code, role, joined_on, withdrawn_on, source_url, note) \
+             from stdin (format csv, force_not_null (note))",
+            part,
+        )
+        .await? as i64;
+    }
     let copied = started.elapsed();
     // The rows are in key order, so each statement's are together.
     let lists = new.chunk_by(|a, b| a.statement_id == b.statement_id);
@@ -962,6 +969,26 @@ async fn merge_signatures(
         "import: new signatory lists copied"
     );
     Ok(tally)
+}
+
+/// Rows in key order cut into parts of about `size` rows, each holding all the rows of
+/// its statements.
+fn whole_statements<'r, 'a>(
+    mut rows: &'r [&'r Signature<'a>],
+    size: usize,
+) -> impl Iterator<Item = &'r [&'r Signature<'a>]> {
+    std::iter::from_fn(move || {
+        if rows.is_empty() {
+            return None;
+        }
+        let mut end = rows.len().min(size.max(1));
+        while end < rows.len() && rows[end].statement_id == rows[end - 1].statement_id {
+            end += 1;
+        }
+        let (part, rest) = rows.split_at(end);
+        rows = rest;
+        Some(part)
+    })
 }
 
 /// The audit entry of a statement's new list, as merge_signatures.sql writes one: the
@@ -1016,5 +1043,47 @@ impl<'a> From<&'a Signature<'a>> for Listed<'a> {
             source_url: s.source_url.as_deref(),
             note: s.note,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signature(statement_id: &'static str, country_code: &'static str) -> Signature<'static> {
+        Signature {
+            statement_id,
+            country_code,
+            role: Role::Signatory,
+            joined_on: None,
+            withdrawn_on: None,
+            source_url: None,
+            note: "",
+            key: 0,
+            line: 0,
+        }
+    }
+
+    #[test]
+    fn copied_parts_never_split_a_statement() {
+        let rows = [
+            signature("a", "FRA"),
+            signature("a", "GBR"),
+            signature("a", "ITA"),
+            signature("b", "FRA"),
+            signature("c", "FRA"),
+            signature("c", "GBR"),
+        ];
+        let rows: Vec<&Signature> = rows.iter().collect();
+        let parts = |size| -> Vec<Vec<&str>> {
+            whole_statements(&rows, size)
+                .map(|part| part.iter().map(|s| s.statement_id).collect())
+                .collect()
+        };
+        assert_eq!(parts(2), [vec!["a", "a", "a"], vec!["b", "c", "c"]]);
+        assert_eq!(parts(4), [vec!["a", "a", "a", "b"], vec!["c", "c"]]);
+        assert_eq!(parts(100), [vec!["a", "a", "a", "b", "c", "c"]]);
+        assert_eq!(parts(0).len(), 3, "at least one statement a part");
+        assert!(whole_statements(&[], 2).next().is_none());
     }
 }
