@@ -375,11 +375,6 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
     if problems.is_empty() {
         let mut writing = db.begin().await?;
         audit::lock_writes(&mut writing).await?;
-        // The triggers sum millions of new rows per topic, year and country in one
-        // aggregation each; with the default 4 MB it spilled to disk.
-        sqlx::raw_sql("set local work_mem = '256MB'")
-            .execute(&mut *writing)
-            .await?;
         apply_statements(&mut writing, &batch, &options.actor, &mut report).await?;
         tx = Some(writing);
     }
