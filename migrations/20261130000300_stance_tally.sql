@@ -89,32 +89,27 @@ create function stance_tally_prune() returns void language sql as $$
     delete from stance_tally where critical + supportive + neutral + abstain + withdrawn + yes + no = 0
 $$;
 
--- Where one participation counts, given its statement's date and stance: once under
--- '' (all statements) and once under each of the statement's topics.
-create function stance_tally_keys(statement_id text, issued_on date, statement_stance stance,
-                                  role signature_role, withdrawn_on date)
-returns table (topic_slug text, year integer, stance effective_stance)
-language sql stable parallel safe as $$
-    select k.topic_slug, extract(year from issued_on)::integer,
-           effective_stance(statement_stance, role, withdrawn_on)
-    from (select ''::text as topic_slug
-          union all
-          select t.topic_slug from statement_topic t where t.statement_id = stance_tally_keys.statement_id) k
-$$;
-
--- The counts of a set of signatures (`signatures`, a table or transition table
--- holding signature rows, optionally narrowed by `condition`) with their statements'
--- current date, stance and topics, times `sign`.
-create function stance_tally_counts_sql(signatures text, sign integer, condition text default 'true')
+-- The counts of a set of signatures (`signatures`: a table or transition table of
+-- signature rows, narrowed by `condition` over `g` and `s`) by their statements
+-- (`statements`: table statement, or a one-row query standing for a statement as it
+-- was), times `sign`. Each participation counts once under '' (all statements) and
+-- once under each of its statement's topics. Written as joins that the planner can
+-- hash for a bulk import (a lateral list of keys per row, which it could not
+-- estimate, made it sort millions of rows) and run by index for one statement.
+create function stance_tally_counts_sql(signatures text, sign integer, statements text default 'statement',
+                                        condition text default 'true')
 returns text language sql immutable as $$
     select format(
-        'select k.topic_slug, k.year, g.country_code, k.stance, %s * count(*) as n
-         from %I g
-         join statement s on s.id = g.statement_id
-         cross join lateral stance_tally_keys(s.id, s.issued_on, s.stance, g.role, g.withdrawn_on) k
-         where %s
-         group by k.topic_slug, k.year, g.country_code, k.stance',
-        sign, signatures, condition)
+        'select t.topic_slug, extract(year from s.issued_on)::integer as year, g.country_code,
+                effective_stance(s.stance, g.role, g.withdrawn_on) as stance, %1$s * count(*) as n
+         from %2$I g
+         join %3$s s on s.id = g.statement_id
+         join (select s.id as statement_id, ''''::text as topic_slug from %3$s s
+               union all
+               select l.statement_id, l.topic_slug from statement_topic l) t on t.statement_id = g.statement_id
+         where %4$s
+         group by 1, 2, 3, 4',
+        sign, signatures, statements, condition)
 $$;
 
 -- Signatures added, changed or removed, one statement (and one import merge) at a
@@ -173,15 +168,12 @@ create trigger statement_topic_tally_delete after delete on statement_topic
 -- the statement, and the triggers above then find no statement for them).
 create function statement_tally_after() returns trigger language plpgsql as $$
 begin
-    execute stance_tally_add_sql(format(
-        'select k.topic_slug, k.year, g.country_code, k.stance, -count(*) as n
-         from signature g
-         cross join lateral stance_tally_keys(g.statement_id, %L, %L, g.role, g.withdrawn_on) k
-         where g.statement_id = %L
-         group by 1, 2, 3, 4',
-        old.issued_on, old.stance, old.id));
+    execute stance_tally_add_sql(stance_tally_counts_sql('signature', -1,
+        format('(select %L::text as id, %L::date as issued_on, %L::stance as stance)', old.id, old.issued_on, old.stance),
+        format('g.statement_id = %L', old.id)));
     if tg_op = 'UPDATE' then
-        execute stance_tally_add_sql(stance_tally_counts_sql('signature', 1, format('g.statement_id = %L', new.id)));
+        execute stance_tally_add_sql(stance_tally_counts_sql('signature', 1, 'statement',
+            format('g.statement_id = %L', new.id)));
     end if;
     perform stance_tally_prune();
     return case tg_op when 'DELETE' then old end;
