@@ -55,9 +55,11 @@ impl GroupBy {
             .0
     }
 
-    /// `(expression over s = statement, c = country, output column, its SQL type)`.
-    fn columns(self) -> &'static [(&'static str, &'static str, &'static str)] {
+    /// `(expression over s = statement, c = country, output column, its SQL type)`;
+    /// counted from the tally, the year is its row's (`g.year`).
+    fn columns(self, counted: &Counted) -> &'static [(&'static str, &'static str, &'static str)] {
         match self {
+            Self::Year if *counted != Counted::Signatures => &[("g.year", "year", "integer")],
             Self::Year => &[("extract(year from s.issued_on)::integer", "year", "integer")],
             Self::Region => &[("c.region", "region", "text")],
             Self::Subregion => &[("c.subregion", "subregion", "text")],
@@ -232,15 +234,12 @@ fn push_groups(
     counted: &Counted,
     window: Option<StatementWindow>,
 ) {
-    let columns: Vec<_> = groups.iter().flat_map(|g| g.columns()).collect();
+    let columns: Vec<_> = groups.iter().flat_map(|g| g.columns(counted)).collect();
     // Each as a list with a trailing comma, to go before the columns that follow.
     let listed = |item: &dyn Fn(&str, &str) -> String| -> String {
         columns
             .iter()
-            .map(|(expr, alias, _)| {
-                let tallied_year = *alias == "year" && *counted != Counted::Signatures;
-                item(if tallied_year { "g.year" } else { expr }, alias) + ", "
-            })
+            .map(|(expr, alias, _)| item(expr, alias) + ", ")
             .collect()
     };
     let selected = listed(&|expr, alias| format!("{expr} as {alias}"));
@@ -369,16 +368,16 @@ pub(super) async fn stance_stats(
     let paging = Paging::parse(&mut params, &headers, &sort_name);
     params.finish()?;
 
+    let counted = Counted::choose(&filter, &groups);
     let mut columns = String::new();
     for group in GroupBy::ALL.map(|(_, g)| g) {
-        for (_, alias, sql_type) in group.columns() {
+        for (_, alias, sql_type) in group.columns(&counted) {
             match groups.contains(&group) {
                 true => columns.push_str(&format!("{alias}, ")),
                 false => columns.push_str(&format!("null::{sql_type} as {alias}, ")),
             }
         }
     }
-    let counted = Counted::choose(&filter, &groups);
     let by_statement = groups.contains(&GroupBy::Statement);
     // A page needs its rows after the cursor, plus one to tell whether more follow;
     // the cursor's own statement may have none left.
