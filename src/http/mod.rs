@@ -36,6 +36,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use self::analytics::alignment::matrix::AlignmentMatrix;
 use self::cache::ResponseCache;
 use self::metrics::Metrics;
 use crate::config::Config;
@@ -48,6 +49,7 @@ pub struct AppState {
     pub settings: Arc<HttpSettings>,
     pub cache: Arc<ResponseCache>,
     pub metrics: Arc<Metrics>,
+    pub alignment: Arc<AlignmentMatrix>,
 }
 
 /// The HTTP-facing part of the configuration.
@@ -108,6 +110,7 @@ impl AppState {
             settings: Arc::new(settings),
             cache,
             metrics,
+            alignment: Arc::default(),
         }
     }
 }

@@ -1266,6 +1266,14 @@ async fn every_kind_of_write(app: &TestApp, check: impl AsyncFn(&TestApp, &str))
     )
     .await;
     check(app, "a new stance and date").await;
+    // On a neutral text a no vote is neutral too: the yes and no voters now agree.
+    write(
+        Method::PATCH,
+        "/v1/statements/hrc51-vote-2022-10-06",
+        json!({"stance": "neutral"}),
+    )
+    .await;
+    check(app, "a vote's text made neutral").await;
     write(
         Method::POST,
         "/v1/topics",
@@ -1306,6 +1314,16 @@ async fn every_kind_of_write(app: &TestApp, check: impl AsyncFn(&TestApp, &str))
         .await
         .unwrap();
     check(app, "an import").await;
+    // The same files but for the stance: nothing else of the statement changes.
+    let statements = files.path().join("statements.csv");
+    let flipped = std::fs::read_to_string(&statements)
+        .unwrap()
+        .replace(",critical,", ",supportive,");
+    std::fs::write(&statements, flipped).unwrap();
+    signatories::transfer::import(&app.db, &crate::helpers::import_options(files.path()))
+        .await
+        .unwrap();
+    check(app, "an import that changes only a stance").await;
 
     // A step from the middle of a record: neither its first nor its last.
     write(
@@ -1330,6 +1348,60 @@ async fn every_kind_of_write(app: &TestApp, check: impl AsyncFn(&TestApp, &str))
 async fn stance_spans_stay_exact_through_every_kind_of_write() {
     let app = TestApp::spawn().await;
     every_kind_of_write(&app, assert_spans_follow_the_participations).await;
+}
+
+/// Asserts that each country's alignment (answered from the instance's in-memory
+/// matrix, brought up to date before each answer) counts what the participations listed
+/// through the API say, for all statements and per topic.
+async fn assert_alignment_follows_the_participations(app: &TestApp, after: &str) {
+    let listed = every_participation(app).await;
+    let held: Vec<&Listed> = listed.iter().filter(|g| g.withdrawn_on.is_none()).collect();
+    for country in ["FRA", "GBR", "USA", "CHN", "DEU", "ITA", "ESP", "QAT"] {
+        for topic in [None, Some("xinjiang"), Some("tibet")] {
+            let on_topic = |g: &Listed| topic.is_none_or(|t| g.on_topic(t));
+            let mine: BTreeMap<&str, String> = held
+                .iter()
+                .filter(|g| g.country == country && on_topic(g))
+                .map(|g| (g.statement["id"].as_str().unwrap(), g.stance_on_joining()))
+                .collect();
+            let mut expected: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
+            for g in held.iter().filter(|g| g.country != country) {
+                let Some(my_stance) = mine.get(g.statement["id"].as_str().unwrap()) else {
+                    continue;
+                };
+                let theirs = g.stance_on_joining();
+                let counts = expected.entry(g.country.clone()).or_default();
+                counts.0 += 1;
+                counts.1 += u64::from(theirs == *my_stance);
+                counts.2 += u64::from(matches!(
+                    (theirs.as_str(), my_stance.as_str()),
+                    ("critical", "supportive")
+                        | ("supportive", "critical")
+                        | ("yes", "no")
+                        | ("no", "yes")
+                ));
+            }
+            let uri = match topic {
+                Some(topic) => format!("/v1/countries/{country}/alignment?topic={topic}"),
+                None => format!("/v1/countries/{country}/alignment"),
+            };
+            let answered: BTreeMap<String, (u64, u64, u64)> = data(&app.get(&uri).await)
+                .iter()
+                .map(|row| {
+                    let count = |field: &str| row[field].as_u64().unwrap();
+                    let code = row["country"]["code"].as_str().unwrap().to_owned();
+                    (code, (count("shared"), count("agreed"), count("opposed")))
+                })
+                .collect();
+            assert_eq!(answered, expected, "{uri} after {after}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn alignment_stays_exact_through_every_kind_of_write() {
+    let app = TestApp::spawn().await;
+    every_kind_of_write(&app, assert_alignment_follows_the_participations).await;
 }
 
 /// The tally's checks guard the triggers' arithmetic: if the tally were ever wrong, a

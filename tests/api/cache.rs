@@ -63,6 +63,17 @@ async fn two_instances_on_one_database_never_serve_each_other_stale_data() {
     assert_eq!(second.get(uri).await.json()["signatory_count"], 22);
     assert!(metric(&second, "signatories_cache_hits_total").await >= 1.0);
 
+    // Alignment is counted in each instance's own copy of the participations.
+    let shared_with_britain = async || {
+        second.get("/v1/countries/FJI/alignment").await.json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["country"]["code"] == "GBR")
+            .map_or(0, |row| row["shared"].as_u64().unwrap())
+    };
+    let shared_before = shared_with_britain().await;
+
     let key = first.key("editor", ApiRole::Editor).await;
     let fiji = json!({"role": "signatory"});
     let added = first
@@ -77,6 +88,7 @@ async fn two_instances_on_one_database_never_serve_each_other_stale_data() {
     assert_eq!(added.status, StatusCode::CREATED);
     // Straight after the write's response, the other instance answers with the change.
     assert_eq!(second.get(uri).await.json()["signatory_count"], 23);
+    assert_eq!(shared_with_britain().await, shared_before + 1);
 
     // And its cache was emptied by the NOTIFY, not only bypassed.
     let mut invalidations = 0.0;

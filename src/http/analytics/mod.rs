@@ -5,7 +5,7 @@
 //! of a country's record) live in SQL once: see migrations/…_schema.sql and
 //! migrations/…_analytics.sql.
 
-mod alignment;
+pub(crate) mod alignment;
 mod compare;
 mod stats;
 mod topic;

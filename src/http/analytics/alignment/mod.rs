@@ -1,12 +1,18 @@
 //! `GET /v1/countries/{code}/alignment`: every other country ranked by how often it
-//! took the same stance as this one in the statements both took part in.
+//! took the same stance as this one in the statements both took part in, counted in
+//! the instance's in-memory matrix of participations (see `matrix`).
+
+pub mod matrix;
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sqlx::types::Json as SqlJson;
 
+use self::matrix::Counts;
 use super::json_or_csv;
 use crate::domain::Slug;
 use crate::error::AppResult;
@@ -16,17 +22,35 @@ use crate::http::listing::Format;
 use crate::http::params::Params;
 
 /// How one other country lines up with this one.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize)]
 struct Alignment {
-    country: SqlJson<Country>,
+    country: Country,
     /// Statements both took part in (withdrawn participations do not count).
-    shared: i64,
+    shared: u64,
     /// Of those, the ones where both had the same effective stance.
-    agreed: i64,
+    agreed: u64,
     /// Of those, the ones where they took opposite sides.
-    opposed: i64,
+    opposed: u64,
     /// `agreed / shared`, rounded to four decimals.
     agreement: f64,
+    #[serde(skip)]
+    agreement_in_ten_thousandths: u64,
+}
+
+impl Alignment {
+    fn new(country: Country, counts: Counts) -> Self {
+        // Rounded half up in integers, so that a share exactly halfway between two
+        // four-decimal values rounds as in decimal arithmetic.
+        let ten_thousandths = (counts.agreed * 20_000 + counts.shared) / (2 * counts.shared);
+        Self {
+            country,
+            shared: counts.shared,
+            agreed: counts.agreed,
+            opposed: counts.opposed,
+            agreement: ten_thousandths as f64 / 10_000.0,
+            agreement_in_ten_thousandths: ten_thousandths,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -43,15 +67,15 @@ struct AlignmentCsv {
     country_name: String,
     region: Option<String>,
     subregion: Option<String>,
-    shared: i64,
-    agreed: i64,
-    opposed: i64,
+    shared: u64,
+    agreed: u64,
+    opposed: u64,
     agreement: f64,
 }
 
 impl From<Alignment> for AlignmentCsv {
     fn from(a: Alignment) -> Self {
-        let country = a.country.0;
+        let country = a.country;
         Self {
             country_code: country.code,
             country_name: country.name,
@@ -66,7 +90,7 @@ impl From<Alignment> for AlignmentCsv {
 }
 
 /// Not paged: one row per other country (about 250 at most whatever the number of
-/// statements), and every page would have to run the same aggregation in full.
+/// statements).
 pub(super) async fn alignment(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -79,41 +103,32 @@ pub(super) async fn alignment(
     params.finish()?;
     let country = country_from_path(&state.db, &code).await?;
 
-    // The other countries of every statement this one took part in, by signature's
-    // primary key (statement_id, country_code); their stances come from the same
-    // statement row as this country's, so it is read once.
-    let data: Vec<Alignment> = sqlx::query_as(
-        "with mine as ( \
-             select g.statement_id, s.stance as statement_stance, \
-                    effective_stance(s.stance, g.role, g.withdrawn_on) as effective_stance \
-             from signature g join statement s on s.id = g.statement_id \
-             where g.country_code = $1 \
-               and effective_stance(s.stance, g.role, g.withdrawn_on) <> 'withdrawn' \
-               and ($2::text is null or exists ( \
-                   select 1 from statement_topic st where st.statement_id = g.statement_id and st.topic_slug = $2)) \
-         ), theirs as ( \
-             select o.country_code, m.effective_stance as mine, \
-                    effective_stance(m.statement_stance, o.role, o.withdrawn_on) as effective_stance \
-             from mine m join signature o on o.statement_id = m.statement_id \
-             where o.country_code <> $1 \
-         ), pairs as ( \
-             select country_code, count(*) as shared, \
-                    count(*) filter (where effective_stance = mine) as agreed, \
-                    count(*) filter (where opposite_sides(effective_stance, mine)) as opposed \
-             from theirs where effective_stance <> 'withdrawn' \
-             group by country_code \
-         ) \
-         select to_jsonb(c) as country, p.shared, p.agreed, p.opposed, \
-                round(p.agreed::numeric / p.shared, 4)::float8 as agreement \
-         from pairs p join country c on c.code = p.country_code \
-         where p.shared >= $3 \
-         order by agreement desc, p.shared desc, c.code",
-    )
-    .bind(&country.code)
-    .bind(topic.as_ref().map(Slug::as_str))
-    .bind(i64::from(min_shared))
-    .fetch_all(&state.db)
-    .await?;
+    let matrix = state.alignment.current(&state.db).await?;
+    let counted: HashMap<&str, Counts> = matrix
+        .compare(&country.code, topic.as_ref().map(Slug::as_str))
+        .into_iter()
+        .filter(|(_, counts)| counts.shared >= u64::from(min_shared))
+        .collect();
+    let codes: Vec<&str> = counted.keys().copied().collect();
+    let countries: Vec<SqlJson<Country>> =
+        sqlx::query_scalar("select to_jsonb(c) from country c where c.code = any ($1)")
+            .bind(&codes)
+            .fetch_all(&state.db)
+            .await?;
+    let mut data: Vec<Alignment> = countries
+        .into_iter()
+        .map(|SqlJson(other)| {
+            let counts = counted[other.code.as_str()];
+            Alignment::new(other, counts)
+        })
+        .collect();
+    data.sort_by(|a, b| {
+        (b.agreement_in_ten_thousandths, b.shared, &a.country.code).cmp(&(
+            a.agreement_in_ten_thousandths,
+            a.shared,
+            &b.country.code,
+        ))
+    });
 
     let file_stem = format!("{}-alignment", country.code.to_lowercase());
     Ok(json_or_csv(
