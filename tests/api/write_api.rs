@@ -334,6 +334,9 @@ async fn a_merge_patch_corrects_a_statement_guarded_by_if_match() {
         .await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.text());
     let new_etag = patched.header("etag").unwrap().to_owned();
+    // The new summary's words are searchable at once.
+    let found = app.get("/v1/statements?q=twenty-two").await.json();
+    assert_eq!(found["data"][0]["id"], "hrc41-letter-critical-2019-07-08");
     assert_ne!(new_etag, etag);
     let body = patched.json();
     assert_eq!(body["un_symbol"], "A/HRC/41/G/11");
