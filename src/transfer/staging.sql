@@ -1,5 +1,7 @@
 -- Hash joins and sorts over millions of staged rows stay in memory (this transaction only).
 set local work_mem = '256MB';
+-- So do the sorts that build the indexes a bulk load sets aside (import.rs).
+set local maintenance_work_mem = '512MB';
 -- Staging tables for one import; typed, so that COPY itself rejects malformed values.
 create temp table import_country (
     code text, iso2 text, numeric_code text, iso3166_3 text, name text, official_name text,
