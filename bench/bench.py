@@ -391,6 +391,7 @@ def main() -> None:
                     }
             server.stop()
 
+        results["aggregates"] = aggregates(data_dir, socket_dir)
         results["export"] = bulk_export(data_dir)
     finally:
         for server in RUNNING:
@@ -398,6 +399,41 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print_table(results)
+
+
+def aggregates(data_dir: Path, socket_dir: Path) -> dict:
+    """Times the dashboards' aggregates one request at a time on a fresh service with
+    its response cache off: each endpoint's first request (for alignment, the one
+    that loads the instance's matrix of participations), then the median and the
+    slowest of SAMPLES distinct requests after it."""
+    server = Server(data_dir, cache_bytes=0)
+    rng = random.Random(SEED)
+    countries = pick(socket_dir, "select code from country where un_member order by code")
+    topics = pick(socket_dir, "select slug from topic order by slug")
+    sample = lambda items: rng.sample(items, min(SAMPLES, len(items)))
+    paths = {
+        "stats_by_year_and_topic": [f"/v1/stats/stances?group_by=year&topic={t}" for t in sample(topics)],
+        "stats_by_region": [f"/v1/stats/stances?group_by=region&topic={t}" for t in sample(topics)],
+        "topic_timeline": [f"/v1/topics/{t}/timeline" for t in sample(topics)],
+        "topic_switchers": [f"/v1/topics/{t}/switchers" for t in sample(topics)],
+        "country_stances": [f"/v1/countries/{c}/stances" for c in sample(countries)],
+        "alignment": [f"/v1/countries/{c}/alignment" for c in sample(countries)],
+        "alignment_on_topic": [f"/v1/countries/{c}/alignment?topic={t}"
+                               for c, t in zip(sample(countries), rng.choices(topics, k=SAMPLES))],
+    }
+    timings = {}
+    for name, endpoint_paths in paths.items():
+        log(f"aggregates: {name}")
+        seconds = []
+        for path in endpoint_paths:
+            started = time.monotonic()
+            server.get(path)
+            seconds.append(time.monotonic() - started)
+        rest = seconds[1:] or seconds
+        timings[name] = {"first_ms": 1000 * seconds[0], "p50_ms": 1000 * statistics.median(rest),
+                         "max_ms": 1000 * max(rest), "requests": len(seconds)}
+    server.stop()
+    return timings
 
 
 def bulk_export(data_dir: Path) -> dict:
@@ -435,6 +471,12 @@ def print_table(results: dict) -> None:
                   f"{c['tps']:>10.0f} {c['p99_ms']:>8.2f} {ratio:>6} {server_ms:>7} {hit:>5} {r['peak_rss_mib']:>8.1f}")
             if s["errors"] or s["non2xx"]:
                 print(f"{'':28}      ! {s['errors']} socket errors, {s['non2xx']} non-2xx responses")
+    timings = results.get("aggregates")
+    if timings:
+        header = f"{'aggregate (uncached, one at a time)':36} {'first ms':>9} {'p50 ms':>8} {'max ms':>8}"
+        print("\n" + header + "\n" + "-" * len(header))
+        for name, t in timings.items():
+            print(f"{name:36} {t['first_ms']:>9.1f} {t['p50_ms']:>8.1f} {t['max_ms']:>8.1f}")
     export = results.get("export")
     if export:
         print(f"\nBulk export (GET /v1/participations?format=csv): {export['rows']:,} rows, "
