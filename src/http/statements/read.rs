@@ -311,10 +311,10 @@ pub(super) async fn list_signatories(
         |s: &Signatory| Cursor {
             sort: sort_name.into(),
             key: match sort {
-                SignatorySort::Name => s.country.0.name.clone(),
+                SignatorySort::Name => s.country.name.clone(),
                 SignatorySort::Joined => s.effective_on.to_string(),
             },
-            id: s.country.0.code.clone(),
+            id: s.country.code.clone(),
         },
     )
     .await
