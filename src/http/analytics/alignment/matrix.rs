@@ -4,8 +4,8 @@
 //! country with every other is then a few thousand word-wise intersections (about a
 //! millisecond for 56,000 statements and 250 countries); the query it replaced joined
 //! every participation of the country to every other participation in the same
-//! statements (3.4 s at six million signatures). It takes about 60 bytes per statement
-//! and country.
+//! statements (3.4 s at six million signatures). It takes a byte per statement and
+//! country (14 MB for 56,000 statements and 250 countries).
 //!
 //! Never stale: before each use the copy is brought to the database's current data
 //! version within one repeatable-read snapshot, re-reading only the statements that

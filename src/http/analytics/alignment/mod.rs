@@ -7,10 +7,8 @@ pub mod matrix;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use std::collections::HashMap;
-
 use serde::Serialize;
-use sqlx::types::Json as SqlJson;
+use std::collections::HashMap;
 
 use self::matrix::Counts;
 use super::json_or_csv;
@@ -110,14 +108,13 @@ pub(super) async fn alignment(
         .filter(|(_, counts)| counts.shared >= u64::from(min_shared))
         .collect();
     let codes: Vec<&str> = counted.keys().copied().collect();
-    let countries: Vec<SqlJson<Country>> =
-        sqlx::query_scalar("select to_jsonb(c) from country c where c.code = any ($1)")
-            .bind(&codes)
-            .fetch_all(&state.db)
-            .await?;
+    let countries: Vec<Country> = sqlx::query_as("select * from country where code = any ($1)")
+        .bind(&codes)
+        .fetch_all(&state.db)
+        .await?;
     let mut data: Vec<Alignment> = countries
         .into_iter()
-        .map(|SqlJson(other)| {
+        .map(|other| {
             let counts = counted[other.code.as_str()];
             Alignment::new(other, counts)
         })
