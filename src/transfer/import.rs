@@ -944,8 +944,8 @@ async fn merge_signatures(
     let started = Instant::now();
     set_aside_indexes(conn, "signature", new.len(), set_aside).await?;
     // One COPY: the triggers that check and count the rows then run once over all of
-    // them (in parts, their fixed costs, such as a tally row updated once per part,
-    // added up to a third of a first import).
+    // them (in parts of 250,000, each part updated the same tally and span rows again:
+    // about 15 s more for 5 million rows).
     tally.created += copy_rows(
         conn,
         "copy signature (statement_id, country_code, role, joined_on, withdrawn_on, source_url, note) \
