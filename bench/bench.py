@@ -286,12 +286,17 @@ def pick(socket_dir: Path, sql: str) -> list[str]:
     return [line for line in psql(socket_dir, sql).splitlines() if line]
 
 
+def countries_and_topics(socket_dir: Path) -> tuple[list[str], list[str]]:
+    """The UN members' codes and the topics' slugs, the requests' ingredients."""
+    return (pick(socket_dir, "select code from country where un_member order by code"),
+            pick(socket_dir, "select slug from topic order by slug"))
+
+
 def endpoints(socket_dir: Path) -> dict[str, dict]:
     rng = random.Random(SEED)
-    countries = pick(socket_dir, "select code from country where un_member order by code")
+    countries, topics = countries_and_topics(socket_dir)
     big = pick(socket_dir, "select id from statement order by participant_count desc, id limit 500")
     letters = pick(socket_dir, "select id from statement where kind = 'joint_statement' order by id limit 500")
-    topics = pick(socket_dir, "select slug from topic order by slug")
     sample = lambda items: rng.sample(items, min(SAMPLES, len(items)))
     mix = {
         "statements_by_country": {"route": "/v1/statements",
@@ -408,8 +413,7 @@ def aggregates(data_dir: Path, socket_dir: Path) -> dict:
     slowest of SAMPLES distinct requests after it."""
     server = Server(data_dir, cache_bytes=0)
     rng = random.Random(SEED)
-    countries = pick(socket_dir, "select code from country where un_member order by code")
-    topics = pick(socket_dir, "select slug from topic order by slug")
+    countries, topics = countries_and_topics(socket_dir)
     sample = lambda items: rng.sample(items, min(SAMPLES, len(items)))
     paths = {
         "stats_by_year_and_topic": [f"/v1/stats/stances?group_by=year&topic={t}" for t in sample(topics)],
