@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use signatories::HttpSettings;
+use signatories::db::BEGIN_KEYED_READ;
 use signatories::embedded::{Cluster, ClusterOptions};
 use sqlx::{Connection, PgConnection};
 
@@ -321,4 +322,30 @@ fn docker_compose_file_follows_the_compose_specification() {
     let mut broken = compose.clone();
     broken["services"]["api"]["ports"] = "8080".into();
     assert!(!validator.is_valid(&broken), "the check can fail");
+}
+
+#[tokio::test]
+async fn keyed_reads_use_cached_plans_only_inside_their_own_read_only_snapshot() {
+    let pool = crate::helpers::fresh_database().await;
+    let mut conn = pool.acquire().await.unwrap();
+    let setting = |name: &'static str| format!("select current_setting('{name}')");
+    let mut tx = conn.begin_with(BEGIN_KEYED_READ).await.unwrap();
+    for (name, expected) in [
+        ("plan_cache_mode", "auto"),
+        ("transaction_isolation", "repeatable read"),
+        ("transaction_read_only", "on"),
+    ] {
+        let value: String = sqlx::query_scalar(sqlx::AssertSqlSafe(setting(name)))
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(value, expected, "{name} inside a keyed read");
+    }
+    tx.commit().await.unwrap();
+    // The connection goes back to the pool planning every query for its parameters.
+    let after: String = sqlx::query_scalar(sqlx::AssertSqlSafe(setting("plan_cache_mode")))
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(after, "force_custom_plan");
 }

@@ -10,6 +10,7 @@ use super::{
     SIGNATORY_COLUMNS, STATEMENT_COLUMNS, Signatory, SignatoryCsv, Statement, StatementCsv,
     load_detail, load_statement,
 };
+use crate::db::BEGIN_KEYED_READ;
 use crate::domain::{CountryCode, EffectiveStance, Role, Slug, Stance, StatementKind};
 use crate::error::AppResult;
 use crate::http::AppState;
@@ -232,8 +233,10 @@ pub(super) async fn get_statement(
     params: Params,
 ) -> AppResult<Response> {
     params.finish()?;
-    let mut conn = state.db.acquire().await?;
-    let detail = load_detail(&mut conn, &id, false).await?;
+    // One snapshot, so the counts shown match the list shown.
+    let mut tx = state.db.begin_with(BEGIN_KEYED_READ).await?;
+    let detail = load_detail(&mut tx, &id, false).await?;
+    tx.commit().await?;
     Ok(tagged_json(StatusCode::OK, &detail))
 }
 
