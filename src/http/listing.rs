@@ -8,10 +8,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::{Stream, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgRow;
-use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
+use sqlx::{FromRow, PgConnection, PgPool, Postgres, QueryBuilder, Transaction};
 
 use super::params::{Choice, Params};
+use crate::db::BEGIN_KEYED_READ;
 use crate::error::{AppError, AppResult};
 
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -208,11 +210,59 @@ impl<T: Serialize> IntoResponse for Page<T> {
     }
 }
 
+/// The connection a list is read through.
+pub enum Reading {
+    /// Each query planned for its own parameters, as the session has it: lists by
+    /// country, topic or dates, whose best plan differs from one to the next.
+    Planned(PoolConnection<Postgres>),
+    /// One read-only snapshot with cached plans (`BEGIN_KEYED_READ`): lists within one
+    /// statement, which plan alike for every statement.
+    Keyed(Transaction<'static, Postgres>),
+}
+
+impl Reading {
+    pub async fn planned(db: &PgPool) -> AppResult<Self> {
+        Ok(Self::Planned(db.acquire().await?))
+    }
+
+    pub async fn keyed(db: &PgPool) -> AppResult<Self> {
+        Ok(Self::Keyed(db.begin_with(BEGIN_KEYED_READ).await?))
+    }
+
+    /// Ends a keyed read's transaction (a planned read has none).
+    pub async fn finish(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Planned(_) => Ok(()),
+            Self::Keyed(tx) => tx.commit().await,
+        }
+    }
+}
+
+impl std::ops::Deref for Reading {
+    type Target = PgConnection;
+
+    fn deref(&self) -> &PgConnection {
+        match self {
+            Self::Planned(conn) => conn,
+            Self::Keyed(tx) => tx,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Reading {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        match self {
+            Self::Planned(conn) => conn,
+            Self::Keyed(tx) => tx,
+        }
+    }
+}
+
 /// Answers a list request from its query (filters and keyset applied, ordered): a
 /// JSON page, or with `format=csv` every matching row streamed. `count` builds the
 /// `count(*)` query for `count=exact`; `csv_row` flattens a row for CSV.
 pub async fn list_response<R, C>(
-    db: &PgPool,
+    mut reading: Reading,
     mut query: QueryBuilder<Postgres>,
     count: impl FnOnce() -> QueryBuilder<Postgres>,
     paging: &Paging,
@@ -225,21 +275,30 @@ where
     C: Serialize + Default + Send + 'static,
 {
     if paging.format == Format::Csv {
-        let db = db.clone();
         let rows = async_stream::stream! {
-            let mut rows = query.build_query_as::<R>().fetch(&db);
+            let mut rows = query.build_query_as::<R>().fetch(&mut *reading);
             while let Some(row) = rows.try_next().await.transpose() {
                 yield row.map(csv_row).map_err(AppError::from);
+            }
+            drop(rows);
+            if let Err(err) = reading.finish().await {
+                yield Err(err.into());
             }
         };
         return Ok(csv_stream(file_stem, rows));
     }
     query.push(" limit ").push_bind(paging.fetch_limit());
-    let rows: Vec<R> = query.build_query_as().fetch_all(db).await?;
+    let rows: Vec<R> = query.build_query_as().fetch_all(&mut *reading).await?;
     let total = match paging.with_total {
-        true => Some(count().build_query_scalar::<i64>().fetch_one(db).await?),
+        true => Some(
+            count()
+                .build_query_scalar::<i64>()
+                .fetch_one(&mut *reading)
+                .await?,
+        ),
         false => None,
     };
+    reading.finish().await?;
     Ok(Page::new(rows, paging, total, uri, cursor_of).into_response())
 }
 

@@ -13,7 +13,7 @@ use sqlx::{Postgres, QueryBuilder};
 
 use super::AppState;
 use super::countries;
-use super::listing::{Cursor, Paging, list_response};
+use super::listing::{Cursor, Paging, Reading, list_response};
 use super::params::Params;
 use crate::domain::{CountryCode, EffectiveStance, Role, Slug, StatementKind};
 use crate::error::AppResult;
@@ -128,7 +128,7 @@ async fn list_participations(
     }
     qb.push(" order by p.statement_id, p.country_code");
     list_response(
-        &state.db,
+        Reading::planned(&state.db).await?,
         qb,
         || {
             let mut count = QueryBuilder::new("select count(*)");

@@ -14,7 +14,7 @@ use super::AppState;
 use super::auth::Editor;
 use super::body::{self, JsonBody};
 use super::caching::{check_if_match, created, tag_of, tagged_json};
-use super::listing::{Cursor, Paging, list_response};
+use super::listing::{Cursor, Paging, Reading, list_response};
 use super::params::Params;
 use crate::audit;
 use crate::domain::Slug;
@@ -63,7 +63,7 @@ async fn list_topics(
     }
     qb.push(" group by t.slug order by t.slug");
     list_response(
-        &state.db,
+        Reading::planned(&state.db).await?,
         qb,
         || QueryBuilder::new("select count(*) from topic"),
         &paging,

@@ -12,7 +12,7 @@ use sqlx::{Postgres, QueryBuilder};
 use crate::domain::{EffectiveStance, Stance};
 use crate::error::AppResult;
 use crate::http::AppState;
-use crate::http::listing::{Cursor, Format, Paging, list_response};
+use crate::http::listing::{Cursor, Format, Paging, Reading, list_response};
 use crate::http::params::{ParamValue, Params};
 use crate::http::statements::{StanceCounts, StatementFilter};
 
@@ -396,7 +396,7 @@ pub(super) async fn stance_stats(
     }
     qb.push(" order by sort_key collate \"C\"");
     list_response(
-        &state.db,
+        Reading::planned(&state.db).await?,
         qb,
         || {
             let mut count = QueryBuilder::new("select count(*) from (");
@@ -467,7 +467,7 @@ pub(super) async fn coverage(
     }
     qb.push(" order by s.issued_on, s.id");
     list_response(
-        &state.db,
+        Reading::planned(&state.db).await?,
         qb,
         || {
             let mut count = QueryBuilder::new("select count(*) from (");

@@ -15,7 +15,7 @@ use crate::domain::{EffectiveStance, Slug, Stance, StatementKind};
 use crate::error::AppResult;
 use crate::http::AppState;
 use crate::http::countries::Country;
-use crate::http::listing::{Cursor, Paging, list_response};
+use crate::http::listing::{Cursor, Paging, Reading, list_response};
 use crate::http::params::Params;
 use crate::http::stance_spans::{
     SWITCHED, StanceEvent, StanceSpan, push_spans, span_json, step_json,
@@ -167,7 +167,7 @@ pub(super) async fn timeline(
     }
     qb.push(" order by s.issued_on, s.id");
     list_response(
-        &state.db,
+        Reading::planned(&state.db).await?,
         qb,
         || {
             let mut count = QueryBuilder::new("");
@@ -300,7 +300,7 @@ pub(super) async fn switchers(
     }
     qb.push(" order by c.name, c.code");
     list_response(
-        &state.db,
+        Reading::planned(&state.db).await?,
         qb,
         || {
             let mut count = QueryBuilder::new("");

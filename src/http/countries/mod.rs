@@ -15,7 +15,7 @@ use sqlx::{Postgres, QueryBuilder};
 
 use super::AppState;
 use super::caching::tagged_json;
-use super::listing::{Cursor, Paging, list_response};
+use super::listing::{Cursor, Paging, Reading, list_response};
 use super::params::{Choice, Params};
 use super::participations::ParticipationFilter;
 use super::statements::{STATEMENT_COLUMNS, Statement};
@@ -160,7 +160,7 @@ async fn list_countries(
     }
     qb.push(" order by c.name, c.code");
     list_response(
-        &state.db,
+        Reading::planned(&state.db).await?,
         qb,
         || {
             let mut count = QueryBuilder::new("select count(*) from country c");
@@ -306,7 +306,7 @@ async fn list_country_statements(
     ));
     let file_stem = format!("{}-statements", country.code.to_lowercase());
     list_response(
-        &state.db,
+        Reading::planned(&state.db).await?,
         qb,
         || {
             let mut count = QueryBuilder::new("select count(*)");

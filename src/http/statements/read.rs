@@ -10,13 +10,12 @@ use super::{
     SIGNATORY_COLUMNS, STATEMENT_COLUMNS, Signatory, SignatoryCsv, Statement, StatementCsv,
     load_detail, load_statement,
 };
-use crate::db::BEGIN_KEYED_READ;
 use crate::domain::{CountryCode, EffectiveStance, Role, Slug, Stance, StatementKind};
 use crate::error::AppResult;
 use crate::http::AppState;
 use crate::http::caching::tagged_json;
 use crate::http::countries;
-use crate::http::listing::{Cursor, Paging, list_response};
+use crate::http::listing::{Cursor, Paging, Reading, list_response};
 use crate::http::params::{Choice, Params};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,7 +201,7 @@ pub(super) async fn list_statements(
     qb.push(format!(" order by s.{key} {direction}, s.id {direction}"));
 
     list_response(
-        &state.db,
+        Reading::planned(&state.db).await?,
         qb,
         || {
             let mut count = QueryBuilder::new("");
@@ -234,9 +233,9 @@ pub(super) async fn get_statement(
 ) -> AppResult<Response> {
     params.finish()?;
     // One snapshot, so the counts shown match the list shown.
-    let mut tx = state.db.begin_with(BEGIN_KEYED_READ).await?;
-    let detail = load_detail(&mut tx, &id, false).await?;
-    tx.commit().await?;
+    let mut reading = Reading::keyed(&state.db).await?;
+    let detail = load_detail(&mut reading, &id, false).await?;
+    reading.finish().await?;
     Ok(tagged_json(StatusCode::OK, &detail))
 }
 
@@ -269,7 +268,9 @@ pub(super) async fn list_signatories(
     };
     let paging = Paging::parse(&mut params, &headers, sort_name);
     params.finish()?;
-    let statement = load_statement(&mut *state.db.acquire().await?, &id, false).await?;
+    // Every query here is keyed by the statement: one snapshot with cached plans.
+    let mut reading = Reading::keyed(&state.db).await?;
+    let statement = load_statement(&mut reading, &id, false).await?;
 
     let filtered = |qb: &mut QueryBuilder<Postgres>| {
         qb.push(" from participation p join country c on c.code = p.country_code where p.statement_id = ")
@@ -301,7 +302,7 @@ pub(super) async fn list_signatories(
     qb.push(format!(" order by {key}, c.code"));
     let file_stem = format!("{}-signatories", statement.id);
     list_response(
-        &state.db,
+        reading,
         qb,
         || {
             let mut count = QueryBuilder::new("select count(*)");
