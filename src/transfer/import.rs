@@ -852,7 +852,14 @@ async fn apply_statements(
         report.topics = merge(conn, "import_topic", topics, MERGE_TOPICS, actor).await?;
     }
     if let Some(statements) = &batch.statements {
-        set_aside_indexes(conn, "statement", statements.len(), set_aside).await?;
+        set_aside_indexes(
+            conn,
+            "statement",
+            statements.len(),
+            Unneeded::Secondary,
+            set_aside,
+        )
+        .await?;
         report.statements = merge(
             conn,
             "import_statement",
@@ -942,7 +949,14 @@ async fn merge_signatures(
     let mut tally = merge(conn, "import_signature", &listed, MERGE_SIGNATURES, actor).await?;
 
     let started = Instant::now();
-    set_aside_indexes(conn, "signature", new.len(), set_aside).await?;
+    set_aside_indexes(
+        conn,
+        "signature",
+        new.len(),
+        Unneeded::AlsoPrimaryKey,
+        set_aside,
+    )
+    .await?;
     // One COPY: the triggers that check and count the rows then run once over all of
     // them (in parts of 250,000, each part updated the same tally and span rows again:
     // about 15 s more for 5 million rows).
@@ -976,19 +990,33 @@ async fn merge_signatures(
     Ok(tally)
 }
 
+/// Which of a table's indexes a bulk load into it can do without.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unneeded {
+    /// Neither primary key nor unique ones: the load upserts, finding conflicts
+    /// through them.
+    Secondary,
+    /// The primary key too: the load only appends rows that no stored row can
+    /// conflict with, and the file's own duplicates were refused before.
+    AlsoPrimaryKey,
+}
+
 /// Before a bulk load of `incoming` rows into `table` (one of the import's own table
-/// names): when they outnumber the stored rows, drops the table's secondary indexes
-/// (neither primary key nor unique, so every check and upsert works as before) and
-/// adds their definitions to `set_aside`, to be created again before the import
-/// commits. Adding millions of keys one at a time to an index ordered otherwise than
-/// the rows arrive (signatures by country, statements by words) took a third of a
-/// first import (30 s for 5 million signatures); building it afresh takes seconds.
+/// names): when they outnumber the stored rows, drops the table's `unneeded` indexes
+/// and adds the statements that make them again to `set_aside`, to be run before the
+/// import commits (a primary key made again checks its rows once more). Adding
+/// millions of keys one at a time to an index ordered otherwise than the rows arrive
+/// (signatures by country, statements by words) took a third of a first import (30 s
+/// for 5 million signatures); building it afresh takes seconds. Even in key order, a
+/// primary key that already holds greater keys (the seeded statements' ids) splits
+/// its pages in halves: it came out of a first import 70 % larger than built afresh.
 /// The cost: reads of the table wait for the import to commit (a first load has no
 /// readers to speak of).
 async fn set_aside_indexes(
     conn: &mut PgConnection,
     table: &'static str,
     incoming: usize,
+    unneeded: Unneeded,
     set_aside: &mut Vec<String>,
 ) -> anyhow::Result<()> {
     let incoming = i64::try_from(incoming).unwrap_or(i64::MAX);
@@ -1001,19 +1029,26 @@ async fn set_aside_indexes(
     if !outnumbered {
         return Ok(());
     }
+    // Each as the statement that drops it and the one that makes it again.
     let indexes: Vec<(String, String)> = sqlx::query_as(
-        "select i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) \
+        "select format('drop index %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid) \
          from pg_index i \
-         where i.indrelid = $1::regclass and not i.indisprimary and not i.indisunique",
+         where i.indrelid = $1::regclass and not i.indisprimary and not i.indisunique \
+         union all \
+         select format('alter table %s drop constraint %I', c.conrelid::regclass, c.conname), \
+                format('alter table %s add constraint %I %s', c.conrelid::regclass, c.conname, pg_get_constraintdef(c.oid)) \
+         from pg_constraint c \
+         where c.conrelid = $1::regclass and c.contype = 'p' and $2",
     )
     .bind(table)
+    .bind(unneeded == Unneeded::AlsoPrimaryKey)
     .fetch_all(&mut *conn)
     .await?;
-    for (name, definition) in indexes {
-        sqlx::query(sqlx::AssertSqlSafe(format!("drop index {name}")))
+    for (drop, make) in indexes {
+        sqlx::query(sqlx::AssertSqlSafe(drop))
             .execute(&mut *conn)
             .await?;
-        set_aside.push(definition);
+        set_aside.push(make);
     }
     Ok(())
 }

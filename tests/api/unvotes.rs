@@ -104,22 +104,26 @@ async fn every_general_assembly_vote_is_imported_and_each_countrys_votes_add_up(
     let converted = datasets::convert_unvotes(Path::new(SOURCE), dir.path()).unwrap();
     assert_eq!(converted.signatories, votes.len());
     let app = TestApp::spawn().await;
-    let indexes = async || -> Vec<String> {
+    let indexes_and_keys = async || -> Vec<String> {
         sqlx::query_scalar(
-            "select indexdef from pg_indexes where tablename in ('statement', 'signature') order by indexname",
+            "select indexdef from pg_indexes where tablename in ('statement', 'signature') \
+             union all \
+             select conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) from pg_constraint \
+             where conrelid in ('statement'::regclass, 'signature'::regclass) \
+             order by 1",
         )
         .fetch_all(&app.db)
         .await
         .unwrap()
     };
-    let indexes_before = indexes().await;
+    let before = indexes_and_keys().await;
     let report = transfer::import(&app.db, &import_options(dir.path()))
         .await
         .unwrap();
     assert_eq!(
-        indexes().await,
-        indexes_before,
-        "an import that outnumbers the stored rows builds the indexes it set aside again"
+        indexes_and_keys().await,
+        before,
+        "an import that outnumbers the stored rows builds the indexes and the primary key it set aside again"
     );
     assert_eq!(report.statements.created, 6_203);
     assert_eq!(
