@@ -1404,6 +1404,42 @@ async fn alignment_stays_exact_through_every_kind_of_write() {
     every_kind_of_write(&app, assert_alignment_follows_the_participations).await;
 }
 
+/// Asserts that each country's statement list, newest and oldest first and page by
+/// page, holds exactly the statements the participations listed through the API say.
+/// The list bounds its dates by the years the tally holds for the country, so a
+/// tally that lagged behind a write would drop statements here.
+async fn assert_country_lists_follow_the_participations(app: &TestApp, after: &str) {
+    let listed = every_participation(app).await;
+    for country in ["FRA", "GBR", "USA", "CHN", "DEU", "ITA", "ESP", "QAT"] {
+        let mut expected: Vec<(String, String)> = listed
+            .iter()
+            .filter(|g| g.country == country)
+            .map(|g| {
+                let field = |name: &str| g.statement[name].as_str().unwrap().to_owned();
+                (field("issued_on"), field("id"))
+            })
+            .collect();
+        expected.sort();
+        let oldest_first: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
+        let newest_first: Vec<String> = oldest_first.iter().rev().cloned().collect();
+        for (sort, order) in [("date", &oldest_first), ("-date", &newest_first)] {
+            let uri = format!("/v1/countries/{country}/statements?sort={sort}&limit=7");
+            let answered: Vec<String> = walk(app, &uri)
+                .await
+                .iter()
+                .map(|row| row["statement"]["id"].as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(&answered, order, "{uri} after {after}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn country_statement_lists_stay_complete_through_every_kind_of_write() {
+    let app = TestApp::spawn().await;
+    every_kind_of_write(&app, assert_country_lists_follow_the_participations).await;
+}
+
 /// The tally's checks guard the triggers' arithmetic: if the tally were ever wrong, a
 /// write that counts off from it fails whole, as the service's fault (500), never as a
 /// client error that would send the editor looking for a mistake in the request.

@@ -105,6 +105,24 @@ pub(in crate::http) async fn country_from_path(
     load_country(&mut *db.acquire().await?, code, false).await
 }
 
+/// The first and the last day of the years in which a country took part in any
+/// statement, `None` when it took part in none. Bounding a country's list by them
+/// lets the planner see where its statements lie on the timeline (see
+/// migrations/…_country_years.sql).
+async fn participation_years(
+    db: &sqlx::PgPool,
+    code: &str,
+) -> AppResult<Option<(NaiveDate, NaiveDate)>> {
+    let (first, last): (Option<NaiveDate>, Option<NaiveDate>) = sqlx::query_as(
+        "select make_date(min(year), 1, 1), make_date(max(year), 12, 31) \
+         from stance_tally where topic_slug = '' and country_code = $1",
+    )
+    .bind(code)
+    .fetch_one(db)
+    .await?;
+    Ok(first.zip(last))
+}
+
 /// The country a path names (alpha-3 or alpha-2); `lock` takes its row lock for a write.
 async fn load_country(conn: &mut sqlx::PgConnection, code: &str, lock: bool) -> AppResult<Country> {
     let not_found = || AppError::NotFound(format!("Country {code:?}"));
@@ -273,6 +291,7 @@ async fn list_country_statements(
     let paging = Paging::parse(&mut params, &headers, sort_name);
     params.finish()?;
     let country = country_from_path(&state.db, &code).await?;
+    let years = participation_years(&state.db, &country.code).await?;
 
     let filter = ParticipationFilter {
         topic,
@@ -285,6 +304,12 @@ async fn list_country_statements(
     let filtered = |qb: &mut QueryBuilder<Postgres>| {
         qb.push(" from participation p join statement s on s.id = p.statement_id where p.country_code = ")
             .push_bind(country.code.clone());
+        if let Some((first, last)) = years {
+            qb.push(" and s.issued_on between ")
+                .push_bind(first)
+                .push(" and ")
+                .push_bind(last);
+        }
         filter.push_conditions(qb);
     };
     let mut qb = QueryBuilder::new(format!(
