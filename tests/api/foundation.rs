@@ -349,3 +349,31 @@ async fn keyed_reads_use_cached_plans_only_inside_their_own_read_only_snapshot()
         .unwrap();
     assert_eq!(after, "force_custom_plan");
 }
+
+/// A request whose client hangs up while its transaction begins (wrk does, at the end
+/// of a run) drops the `BEGIN` half-way: sent, its answer not yet read. sqlx 0.9.0 then
+/// queued no rollback, and the connection went back to the pool inside a read-only
+/// transaction: the next request on it ran in that stale snapshot, and a write failed
+/// with a 500 ("cannot execute SELECT FOR UPDATE in a read-only transaction").
+#[tokio::test]
+async fn a_keyed_read_dropped_while_it_begins_leaves_no_transaction_open() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    let pool = crate::helpers::fresh_database().await;
+    let mut conn = pool.acquire().await.unwrap();
+    {
+        let mut begin = std::pin::pin!(conn.begin_with(BEGIN_KEYED_READ));
+        // One poll sends the statement, then waits for the server's answer.
+        let polled = begin.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        assert!(matches!(polled, Poll::Pending));
+    }
+    let read_only: String = sqlx::query_scalar("select current_setting('transaction_read_only')")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        read_only, "off",
+        "the next query ran in the dropped read's transaction"
+    );
+}
