@@ -41,11 +41,10 @@ pub struct Topic {
 }
 
 const TOPIC_SELECT: &str = "select t.slug, t.name, t.description, \
-        count(s.id) as statement_count, min(s.issued_on) as first_issued_on, max(s.issued_on) as last_issued_on, \
+        count(c.statement_id) as statement_count, min(c.issued_on) as first_issued_on, max(c.issued_on) as last_issued_on, \
         t.created_at, t.updated_at, t.version \
     from topic t \
-    left join statement_topic st on st.topic_slug = t.slug \
-    left join statement s on s.id = st.statement_id";
+    left join topic_calendar c on c.topic_slug = t.slug";
 
 const TOPIC_SORT: &str = "slug";
 

@@ -436,7 +436,7 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
         // with few dead rows (the tallies a merge counted down) would otherwise keep
         // their pages off the all-visible list.
         sqlx::raw_sql(
-            "vacuum (analyze, index_cleanup on) signature, statement, statement_topic, stance_tally, stance_span",
+            "vacuum (analyze, index_cleanup on) signature, statement, statement_topic, topic_calendar, stance_tally, stance_span",
         )
         .execute(db)
         .await?;

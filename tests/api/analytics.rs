@@ -1440,6 +1440,80 @@ async fn country_statement_lists_stay_complete_through_every_kind_of_write() {
     every_kind_of_write(&app, assert_country_lists_follow_the_participations).await;
 }
 
+/// Asserts that each topic's statements, listed by date both ways and page by page and
+/// in its timeline, and counted and dated in the topics' list, are exactly the
+/// statements that name the topic, at the dates their own list shows. These lists read
+/// the topics' calendar, which triggers keep beside the statements and their links.
+async fn assert_topic_lists_follow_the_statements(app: &TestApp, after: &str) {
+    let statements = walk(app, "/v1/statements?limit=100").await;
+    let ids = |rows: Vec<Value>, field: &str| -> Vec<String> {
+        rows.iter()
+            .map(|row| row[field].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for topic in walk(app, "/v1/topics?limit=100").await {
+        let slug = topic["slug"].as_str().unwrap();
+        let mut expected: Vec<(String, String)> = statements
+            .iter()
+            .filter(|s| s["topics"].as_array().unwrap().iter().any(|t| t == slug))
+            .map(|s| {
+                let field = |name: &str| s[name].as_str().unwrap().to_owned();
+                (field("issued_on"), field("id"))
+            })
+            .collect();
+        expected.sort();
+        let oldest_first: Vec<String> = expected.iter().map(|(_, id)| id.clone()).collect();
+        let newest_first: Vec<String> = oldest_first.iter().rev().cloned().collect();
+        for (uri, field, order) in [
+            (
+                format!("/v1/statements?topic={slug}&sort=date&limit=7"),
+                "id",
+                &oldest_first,
+            ),
+            (
+                format!("/v1/statements?topic={slug}&sort=-date&limit=7"),
+                "id",
+                &newest_first,
+            ),
+            (
+                format!("/v1/topics/{slug}/timeline?limit=7"),
+                "statement_id",
+                &oldest_first,
+            ),
+        ] {
+            assert_eq!(
+                &ids(walk(app, &uri).await, field),
+                order,
+                "{uri} after {after}"
+            );
+        }
+        let dates = || expected.iter().map(|(date, _)| date.as_str());
+        assert_eq!(
+            (
+                topic["statement_count"].as_u64().unwrap() as usize,
+                topic["first_issued_on"].as_str(),
+                topic["last_issued_on"].as_str(),
+            ),
+            (expected.len(), dates().min(), dates().max()),
+            "/v1/topics: {slug} after {after}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn topic_lists_stay_in_date_order_through_every_kind_of_write() {
+    let app = TestApp::spawn().await;
+    every_kind_of_write(&app, assert_topic_lists_follow_the_statements).await;
+    // A topic renamed renames its links (only in SQL: the API keeps a topic's slug).
+    sqlx::query("update topic set slug = 'uyghurs' where slug = 'xinjiang'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_topic_lists_follow_the_statements(&app, "a topic renamed").await;
+    let renamed = walk(&app, "/v1/statements?topic=uyghurs&limit=100").await;
+    assert!(renamed.len() > 20, "{} statements", renamed.len());
+}
+
 /// The tally's checks guard the triggers' arithmetic: if the tally were ever wrong, a
 /// write that counts off from it fails whole, as the service's fault (500), never as a
 /// client error that would send the editor looking for a mistake in the request.

@@ -122,19 +122,19 @@ async fn generated_data_imports_cleanly_and_looks_like_the_real_record() {
 
     // The import leaves the tables ready for the reads that follow: planned on the
     // data as it now is (statistics taken), and the tables that the lists read by
-    // index alone (a country's statements, a topic's dates, the tallies) marked
+    // index alone (a country's statements, a topic's calendar, the tallies) marked
     // all-visible, so that those reads do not visit the table for every entry.
     let tables: Vec<(String, i32, i32, bool)> = sqlx::query_as(
         "select c.relname::text, c.relpages, c.relallvisible,
                 exists (select 1 from pg_stats p where p.tablename = c.relname)
          from pg_class c
-         where c.relname in ('signature', 'statement', 'statement_topic', 'stance_tally', 'stance_span')
+         where c.relname in ('signature', 'statement', 'statement_topic', 'topic_calendar', 'stance_tally', 'stance_span')
          order by 1",
     )
     .fetch_all(&app.db)
     .await
     .unwrap();
-    assert_eq!(tables.len(), 5);
+    assert_eq!(tables.len(), 6);
     for (table, pages, visible, analyzed) in tables {
         assert!(analyzed, "{table} has no statistics");
         assert!(

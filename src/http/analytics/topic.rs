@@ -106,7 +106,7 @@ const TIMELINE_SORT: &str = "date";
 /// once per side, from the date of the first statement it took that side in
 /// (withdrawn participations are not a side): `first_held_on` of its span on that side
 /// (table `stance_span`, kept by triggers in every write). Then a window over the
-/// topic's dates.
+/// topic's dates (table `topic_calendar`).
 const CUMULATIVE: &str = "with newcomers as ( \
         select p.first_held_on as first_on, \
                count(*) filter (where p.stance = 'critical') as critical, \
@@ -122,8 +122,7 @@ const CUMULATIVE: &str = "with newcomers as ( \
                    'supportive', coalesce(sum(n.supportive) over w, 0), \
                    'yes', coalesce(sum(n.yes) over w, 0), \
                    'no', coalesce(sum(n.no) over w, 0)) as counts \
-        from (select distinct s.issued_on from statement s \
-              join statement_topic st on st.statement_id = s.id where st.topic_slug = $1) d \
+        from (select distinct c.issued_on from topic_calendar c where c.topic_slug = $1) d \
         left join newcomers n on n.first_on = d.issued_on \
         window w as (order by d.issued_on) \
     )";
@@ -140,16 +139,19 @@ pub(super) async fn timeline(
     params.finish()?;
     let topic = topic_from_path(&state.db, &slug).await?;
 
-    // $1 is the topic in every query below (CUMULATIVE refers to it).
-    let filtered = |qb: &mut QueryBuilder<Postgres>, select: &str| {
+    // $1 is the topic in every query below (CUMULATIVE refers to it). The topic's
+    // statements are read in date order from its calendar.
+    let filtered = |qb: &mut QueryBuilder<Postgres>, select: &str, join: &str| {
         qb.push(select)
-            .push(" from statement s join statement_topic st on st.statement_id = s.id and st.topic_slug = ")
+            .push(" from topic_calendar t")
+            .push(join)
+            .push(" where t.topic_slug = ")
             .push_bind(topic.as_str().to_owned());
         if let Some(from) = from {
-            qb.push(" and s.issued_on >= ").push_bind(from);
+            qb.push(" and t.issued_on >= ").push_bind(from);
         }
         if let Some(to) = to {
-            qb.push(" and s.issued_on <= ").push_bind(to);
+            qb.push(" and t.issued_on <= ").push_bind(to);
         }
     };
     let mut qb = QueryBuilder::new("");
@@ -159,19 +161,19 @@ pub(super) async fn timeline(
             "{CUMULATIVE} select s.id as statement_id, s.title, s.kind, s.forum, s.session, s.issued_on, \
              s.stance, s.reported_count, s.participant_count, s.stance_counts, c.counts as cumulative"
         ),
+        " join statement s on s.id = t.statement_id join cumulative c on c.issued_on = t.issued_on",
     );
-    qb.push(" join cumulative c on c.issued_on = s.issued_on");
     if let Some(cursor) = &paging.cursor {
-        qb.push(" where ");
-        cursor.push_after(&mut qb, ("s.issued_on", "date"), "s.id", true);
+        qb.push(" and ");
+        cursor.push_after(&mut qb, ("t.issued_on", "date"), "t.statement_id", true);
     }
-    qb.push(" order by s.issued_on, s.id");
+    qb.push(" order by t.issued_on, t.statement_id");
     list_response(
         Reading::planned(&state.db).await?,
         qb,
         || {
             let mut count = QueryBuilder::new("");
-            filtered(&mut count, "select count(*)");
+            filtered(&mut count, "select count(*)", "");
             count
         },
         &paging,

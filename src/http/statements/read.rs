@@ -49,8 +49,8 @@ impl StatementSort {
     /// The sort key column (of the `matches` CTE), its SQL type, and the direction.
     fn key(self) -> (&'static str, &'static str, bool) {
         match self {
-            Self::Date => ("issued_on", "date", true),
-            Self::DateDesc => ("issued_on", "date", false),
+            Self::Date => ("listed_on", "date", true),
+            Self::DateDesc => ("listed_on", "date", false),
             Self::Title => ("title", "text", true),
             Self::SignatoryCountDesc => ("signatory_count", "integer", false),
             Self::Relevance => ("rank", "real", false),
@@ -77,8 +77,16 @@ pub(in crate::http) struct StatementFilter {
 
 impl StatementFilter {
     /// `select … from statement s where <filters>` as a CTE named `matches`, with a
-    /// `rank` column for full-text relevance (0 without `q`).
+    /// `rank` column for full-text relevance (0 without `q`) and `listed_on`, the
+    /// statement's date to order by. With a topic, the statements and their dates come
+    /// from the topic's calendar (migrations/…_topic_calendar.sql), so that a list by
+    /// date reads them in date order. (Joined on the date as well, the planner would
+    /// take the two equal columns for independent and expect a single statement.)
     pub fn push_matches(&self, qb: &mut QueryBuilder<Postgres>) {
+        let listed_on = match self.topic {
+            Some(_) => "c.issued_on",
+            None => "s.issued_on",
+        };
         qb.push("with matches as (select s.*, ");
         match &self.q {
             Some(q) => {
@@ -90,7 +98,16 @@ impl StatementFilter {
                 qb.push("0::real");
             }
         }
-        qb.push(" as rank from statement s where true");
+        qb.push(format!(" as rank, {listed_on} as listed_on from "));
+        match &self.topic {
+            Some(topic) => {
+                qb.push("topic_calendar c join statement s on s.id = c.statement_id where c.topic_slug = ")
+                    .push_bind(topic.as_str().to_owned());
+            }
+            None => {
+                qb.push("statement s where true");
+            }
+        }
         if !self.countries.is_empty() {
             qb.push(" and exists (select 1 from signature g where g.statement_id = s.id and g.country_code = any(")
                 .push_bind(self.countries.clone())
@@ -112,11 +129,6 @@ impl StatementFilter {
                 .push_bind(self.kinds.clone())
                 .push(")");
         }
-        if let Some(topic) = &self.topic {
-            qb.push(" and exists (select 1 from statement_topic t where t.statement_id = s.id and t.topic_slug = ")
-                .push_bind(topic.as_str().to_owned())
-                .push(")");
-        }
         if let Some(forum) = &self.forum {
             qb.push(" and s.forum = ").push_bind(forum.clone());
         }
@@ -124,10 +136,10 @@ impl StatementFilter {
             qb.push(" and s.session = ").push_bind(session.clone());
         }
         if let Some(from) = self.from {
-            qb.push(" and s.issued_on >= ").push_bind(from);
+            qb.push(format!(" and {listed_on} >= ")).push_bind(from);
         }
         if let Some(to) = self.to {
-            qb.push(" and s.issued_on <= ").push_bind(to);
+            qb.push(format!(" and {listed_on} <= ")).push_bind(to);
         }
         if let Some(q) = &self.q {
             qb.push(" and s.search @@ websearch_to_tsquery('english', ")
