@@ -65,11 +65,13 @@ pub fn session_settings(options: PgConnectOptions) -> PgConnectOptions {
 }
 
 /// Begins a read-only transaction on one snapshot for queries that each look rows up by
-/// one unique key (a statement's row, its list, its sources): those plan the same for
-/// every key, so they keep PostgreSQL's cached generic plan rather than being planned
-/// again on every run as the session setting above has it. Planning cost more than
-/// running them: planned on every run, a statement with 150 signatories was served about
-/// 650 times a second on the benchmark machine; with cached plans, about 1,000.
+/// one unique key (a statement's row, its list, its sources; a topic's calendar and
+/// spans): those plan the same for every key, so they keep PostgreSQL's cached generic
+/// plan rather than being planned again on every run as the session setting above has
+/// it. Planning cost more than running them: planned on every run, a statement with 150
+/// signatories was served about 650 times a second on the benchmark machine; with
+/// cached plans, about 1,000. A topic's switchers took 25 ms instead of 21 (median over
+/// every topic, 5 million signatures).
 pub const BEGIN_KEYED_READ: &str =
     "begin isolation level repeatable read, read only; set local plan_cache_mode = auto";
 

@@ -216,7 +216,8 @@ pub enum Reading {
     /// country, topic or dates, whose best plan differs from one to the next.
     Planned(PoolConnection<Postgres>),
     /// One read-only snapshot with cached plans (`BEGIN_KEYED_READ`): lists within one
-    /// statement, which plan alike for every statement.
+    /// statement, or a topic's timeline and switchers (ranges of tables kept per
+    /// topic), which plan alike for every statement or topic.
     Keyed(Transaction<'static, Postgres>),
 }
 

@@ -169,7 +169,7 @@ pub(super) async fn timeline(
     }
     qb.push(" order by t.issued_on, t.statement_id");
     list_response(
-        Reading::planned(&state.db).await?,
+        Reading::keyed(&state.db).await?,
         qb,
         || {
             let mut count = QueryBuilder::new("");
@@ -302,7 +302,7 @@ pub(super) async fn switchers(
     }
     qb.push(" order by c.name, c.code");
     list_response(
-        Reading::planned(&state.db).await?,
+        Reading::keyed(&state.db).await?,
         qb,
         || {
             let mut count = QueryBuilder::new("");
