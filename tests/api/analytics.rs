@@ -1405,9 +1405,10 @@ async fn alignment_stays_exact_through_every_kind_of_write() {
 }
 
 /// Asserts that each country's statement list, newest and oldest first and page by
-/// page, holds exactly the statements the participations listed through the API say.
-/// The list bounds its dates by the years the tally holds for the country, so a
-/// tally that lagged behind a write would drop statements here.
+/// page, holds exactly the statements the participations listed through the API say,
+/// and so does the statements' list filtered by the country. Both lists bound their
+/// dates by the years the tally holds for the country, so a tally that lagged behind a
+/// write would drop statements here.
 async fn assert_country_lists_follow_the_participations(app: &TestApp, after: &str) {
     let listed = every_participation(app).await;
     for country in ["FRA", "GBR", "USA", "CHN", "DEU", "ITA", "ESP", "QAT"] {
@@ -1423,13 +1424,23 @@ async fn assert_country_lists_follow_the_participations(app: &TestApp, after: &s
         let oldest_first: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
         let newest_first: Vec<String> = oldest_first.iter().rev().cloned().collect();
         for (sort, order) in [("date", &oldest_first), ("-date", &newest_first)] {
-            let uri = format!("/v1/countries/{country}/statements?sort={sort}&limit=7");
-            let answered: Vec<String> = walk(app, &uri)
-                .await
-                .iter()
-                .map(|row| row["statement"]["id"].as_str().unwrap().to_owned())
-                .collect();
-            assert_eq!(&answered, order, "{uri} after {after}");
+            for (uri, id) in [
+                (
+                    format!("/v1/countries/{country}/statements?sort={sort}&limit=7"),
+                    "/statement/id",
+                ),
+                (
+                    format!("/v1/statements?country={country}&sort={sort}&limit=7"),
+                    "/id",
+                ),
+            ] {
+                let answered: Vec<String> = walk(app, &uri)
+                    .await
+                    .iter()
+                    .map(|row| row.pointer(id).unwrap().as_str().unwrap().to_owned())
+                    .collect();
+                assert_eq!(&answered, order, "{uri} after {after}");
+            }
         }
     }
 }

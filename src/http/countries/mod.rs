@@ -105,19 +105,19 @@ pub(in crate::http) async fn country_from_path(
     load_country(&mut *db.acquire().await?, code, false).await
 }
 
-/// The first and the last day of the years in which a country took part in any
-/// statement, `None` when it took part in none. Bounding a country's list by them
-/// lets the planner see where its statements lie on the timeline (see
+/// The first and the last day of the years in which any of the countries took part in
+/// any statement, `None` when they took part in none. Bounding a list of their
+/// statements by them lets the planner see where those lie on the timeline (see
 /// migrations/…_country_years.sql).
-async fn participation_years(
+pub(in crate::http) async fn participation_years(
     db: &sqlx::PgPool,
-    code: &str,
+    codes: &[String],
 ) -> AppResult<Option<(NaiveDate, NaiveDate)>> {
     let (first, last): (Option<NaiveDate>, Option<NaiveDate>) = sqlx::query_as(
         "select make_date(min(year), 1, 1), make_date(max(year), 12, 31) \
-         from stance_tally where topic_slug = '' and country_code = $1",
+         from stance_tally where topic_slug = '' and country_code = any($1)",
     )
-    .bind(code)
+    .bind(codes)
     .fetch_one(db)
     .await?;
     Ok(first.zip(last))
@@ -291,7 +291,7 @@ async fn list_country_statements(
     let paging = Paging::parse(&mut params, &headers, sort_name);
     params.finish()?;
     let country = country_from_path(&state.db, &code).await?;
-    let years = participation_years(&state.db, &country.code).await?;
+    let years = participation_years(&state.db, std::slice::from_ref(&country.code)).await?;
 
     let filter = ParticipationFilter {
         topic,

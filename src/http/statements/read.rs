@@ -63,6 +63,9 @@ impl StatementSort {
 #[derive(Debug, Default)]
 pub(in crate::http) struct StatementFilter {
     pub countries: Vec<String>,
+    /// The days within which `countries` took part, when looked up
+    /// (`countries::participation_years`).
+    pub country_years: Option<(NaiveDate, NaiveDate)>,
     pub country_roles: Vec<Role>,
     pub stances: Vec<Stance>,
     pub kinds: Vec<StatementKind>,
@@ -118,6 +121,12 @@ impl StatementFilter {
                     .push(")");
             }
             qb.push(")");
+            if let Some((first, last)) = self.country_years {
+                qb.push(format!(" and {listed_on} between "))
+                    .push_bind(first)
+                    .push(" and ")
+                    .push_bind(last);
+            }
         }
         if !self.stances.is_empty() {
             qb.push(" and s.stance = any(")
@@ -193,6 +202,11 @@ pub(super) async fn list_statements(
     let paging = Paging::parse(&mut params, &headers, sort.name());
     params.finish()?;
     filter.countries = countries::resolve_filter(&state.db, "country", &countries).await?;
+    if !filter.countries.is_empty() {
+        // A list newest first of a country whose statements all lie far back (the
+        // Soviet Union, East Germany) otherwise walked every later statement by date.
+        filter.country_years = countries::participation_years(&state.db, &filter.countries).await?;
+    }
     if let Some(lead) = leads {
         filter.lead = countries::resolve_filter(&state.db, "lead", &[lead])
             .await?
