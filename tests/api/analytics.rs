@@ -1421,16 +1421,33 @@ async fn assert_country_lists_follow_the_participations(app: &TestApp, after: &s
             })
             .collect();
         expected.sort();
+        // Also within dates, which the lists intersect with the country's years.
+        let (from, to) = ("2020-06-30", "2022-12-31");
+        let within: Vec<String> = expected
+            .iter()
+            .filter(|(date, _)| (from..=to).contains(&date.as_str()))
+            .map(|(_, id)| id.clone())
+            .collect();
         let oldest_first: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
         let newest_first: Vec<String> = oldest_first.iter().rev().cloned().collect();
-        for (sort, order) in [("date", &oldest_first), ("-date", &newest_first)] {
+        let within_newest_first: Vec<String> = within.iter().rev().cloned().collect();
+        for (sort, dates, order) in [
+            ("date", String::new(), &oldest_first),
+            ("-date", String::new(), &newest_first),
+            ("date", format!("&from={from}&to={to}"), &within),
+            (
+                "-date",
+                format!("&from={from}&to={to}"),
+                &within_newest_first,
+            ),
+        ] {
             for (uri, id) in [
                 (
-                    format!("/v1/countries/{country}/statements?sort={sort}&limit=7"),
+                    format!("/v1/countries/{country}/statements?sort={sort}&limit=7{dates}"),
                     "/statement/id",
                 ),
                 (
-                    format!("/v1/statements?country={country}&sort={sort}&limit=7"),
+                    format!("/v1/statements?country={country}&sort={sort}&limit=7{dates}"),
                     "/id",
                 ),
             ] {
