@@ -357,29 +357,28 @@ async fn keyed_reads_use_cached_plans_only_inside_their_own_read_only_snapshot()
 /// with a 500 ("cannot execute SELECT FOR UPDATE in a read-only transaction").
 #[tokio::test]
 async fn a_keyed_read_dropped_while_it_begins_leaves_no_transaction_open() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
     use std::future::Future;
-    use std::task::{Context, Poll, Waker};
+    use std::task::{Context, Waker};
 
     let pool = crate::helpers::fresh_database().await;
     let mut conn = pool.acquire().await.unwrap();
-    // One poll sends the statement, then reads the server's answer if it is already
-    // there (a loaded machine is sometimes that slow to poll): then again, until a
-    // begin is caught waiting for it.
-    let mut dropped_half_way = false;
-    for _ in 0..100 {
-        let mut begin = std::pin::pin!(conn.begin_with(BEGIN_KEYED_READ));
-        match begin.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Pending => {
-                dropped_half_way = true;
-                break;
-            }
-            Poll::Ready(tx) => tx.unwrap().rollback().await.unwrap(),
-        }
-    }
-    assert!(
-        dropped_half_way,
-        "every begin was answered within its first poll"
-    );
+    // The connection's server process is stopped while one poll sends the statement, so
+    // that its answer cannot be there yet, however this test is scheduled (a loaded
+    // machine sometimes polled late enough to find it, every time in a hundred tries).
+    let backend: i32 = sqlx::query_scalar("select pg_backend_pid()")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let signal = |signal: Signal| kill(Pid::from_raw(backend), signal).unwrap();
+    signal(Signal::SIGSTOP);
+    let pending = std::pin::pin!(conn.begin_with(BEGIN_KEYED_READ))
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+        .is_pending();
+    signal(Signal::SIGCONT);
+    assert!(pending, "a stopped server answered the begin");
     let read_only: String = sqlx::query_scalar("select current_setting('transaction_read_only')")
         .fetch_one(&mut *conn)
         .await
