@@ -945,9 +945,10 @@ async fn the_bulk_download_is_every_participation_once_in_json_pages_and_in_one_
         .problem(StatusCode::BAD_REQUEST);
 }
 
-/// Asserts that the stance statistics of whole years (answered from the tally the
-/// database keeps in every write) equal those counted from the signatures themselves
-/// (a filter on every kind of statement makes the service read the signatures).
+/// Asserts that the stance statistics answered from the tally the database keeps in
+/// every write (whole years; the days of a year in part from their signatures) equal
+/// those counted from the signatures alone (a filter on every kind of statement makes
+/// the service read them).
 async fn assert_tally_counts_the_signatures(app: &TestApp, after: &str) {
     const EVERY_KIND: &str =
         "&kind=joint_letter&kind=joint_statement&kind=recorded_vote&kind=resolution";
@@ -958,6 +959,11 @@ async fn assert_tally_counts_the_signatures(app: &TestApp, after: &str) {
         "group_by=year&topic=tibet",
         "topic=xinjiang",
         "from=2024-01-01",
+        // Days of 2019 and 2022 each side of a statement, and the whole years between.
+        "group_by=year,region&from=2019-07-10&to=2022-10-06",
+        "group_by=region&topic=xinjiang&from=2019-07-10&to=2022-10-06",
+        "topic=xinjiang&from=2020-06-30",
+        "group_by=subregion&to=2022-10-06",
     ] {
         let tallied = walk(app, &format!("/v1/stats/stances?{query}&limit=500")).await;
         let counted = walk(

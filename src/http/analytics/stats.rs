@@ -56,10 +56,10 @@ impl GroupBy {
     }
 
     /// `(expression over s = statement, c = country, output column, its SQL type)`;
-    /// counted from the tally, the year is its row's (`g.year`).
-    fn columns(self, counted: &Counted) -> &'static [(&'static str, &'static str, &'static str)] {
+    /// in rows of the tally, the year is the row's (`g.year`).
+    fn columns(self, rows: Rows) -> &'static [(&'static str, &'static str, &'static str)] {
         match self {
-            Self::Year if *counted != Counted::Signatures => &[("g.year", "year", "integer")],
+            Self::Year if rows == Rows::Tally => &[("g.year", "year", "integer")],
             Self::Year => &[("extract(year from s.issued_on)::integer", "year", "integer")],
             Self::Region => &[("c.region", "region", "text")],
             Self::Subregion => &[("c.subregion", "subregion", "text")],
@@ -183,26 +183,59 @@ enum Counted {
     /// The matching statements' signatures, read per request.
     Signatures,
     /// Table `stance_tally` (kept by triggers in every write): the statements on
-    /// `topic` ('' for all) of the years `from..=to`, per country and stance.
+    /// `topic` ('' for all) of the whole years `from..=to`, per country and stance.
+    /// The range's days outside those years (`partial_years`: a range from 2019-07-08
+    /// has 2019 in part) are counted from their signatures.
     Tally {
         topic: String,
         from: Option<i32>,
         to: Option<i32>,
+        partial_years: Vec<(NaiveDate, NaiveDate)>,
     },
+}
+
+/// What one part of the counts reads: signatures, or rows of the tally.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Rows {
+    Signatures,
+    Tally,
 }
 
 impl Counted {
     /// The tally answers whatever needs nothing it does not keep: grouped by year,
-    /// region or subregion only, filtered by topic and by whole years only.
+    /// region or subregion only, filtered by topic and dates only. A range that holds
+    /// no whole year is counted from its signatures alone: a year's at most.
     fn choose(filter: &StatementFilter, groups: &[GroupBy]) -> Self {
         let tallied = groups
             .iter()
             .all(|g| matches!(g, GroupBy::Year | GroupBy::Region | GroupBy::Subregion));
-        let whole_years = filter.from.is_none_or(|d| d.ordinal() == 1)
-            && filter
-                .to
-                .is_none_or(|d| d.succ_opt().is_none_or(|next| next.ordinal() == 1));
-        if !tallied || !whole_years || !filter.kinds.is_empty() {
+        if !tallied || !filter.kinds.is_empty() {
+            return Self::Signatures;
+        }
+        let starts_year = |d: NaiveDate| d.ordinal() == 1;
+        let ends_year = |d: NaiveDate| d.succ_opt().is_none_or(starts_year);
+        let day = |year, month, day| {
+            NaiveDate::from_ymd_opt(year, month, day)
+                .expect("every year has its first and last day")
+        };
+        let mut partial_years = Vec::new();
+        let from = filter.from.map(|d| match starts_year(d) {
+            true => d.year(),
+            false => {
+                partial_years.push((d, day(d.year(), 12, 31)));
+                d.year() + 1
+            }
+        });
+        let to = filter.to.map(|d| match ends_year(d) {
+            true => d.year(),
+            false => {
+                partial_years.push((day(d.year(), 1, 1), d));
+                d.year() - 1
+            }
+        });
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
             return Self::Signatures;
         }
         Self::Tally {
@@ -210,8 +243,9 @@ impl Counted {
                 .topic
                 .as_ref()
                 .map_or_else(String::new, |t| t.as_str().to_owned()),
-            from: filter.from.map(|d| d.year()),
-            to: filter.to.map(|d| d.year()),
+            from,
+            to,
+            partial_years,
         }
     }
 }
@@ -234,17 +268,17 @@ fn push_groups(
     counted: &Counted,
     window: Option<StatementWindow>,
 ) {
-    let columns: Vec<_> = groups.iter().flat_map(|g| g.columns(counted)).collect();
     // Each as a list with a trailing comma, to go before the columns that follow.
-    let listed = |item: &dyn Fn(&str, &str) -> String| -> String {
-        columns
+    let listed = |rows: Rows, item: &dyn Fn(&str, &str) -> String| -> String {
+        groups
             .iter()
+            .flat_map(|g| g.columns(rows))
             .map(|(expr, alias, _)| item(expr, alias) + ", ")
             .collect()
     };
-    let selected = listed(&|expr, alias| format!("{expr} as {alias}"));
-    let expressions = listed(&|expr, _| expr.to_owned());
-    let aliases = listed(&|_, alias| alias.to_owned());
+    let selected = |rows| listed(rows, &|expr, alias| format!("{expr} as {alias}"));
+    let expressions = |rows| listed(rows, &|expr, _| expr.to_owned());
+    let aliases = listed(Rows::Signatures, &|_, alias| alias.to_owned());
     let parts: Vec<&str> = sort_order(groups).iter().map(|g| g.sort_part()).collect();
     let sort_key = match parts.as_slice() {
         [] => "''".to_owned(),
@@ -259,7 +293,11 @@ fn push_groups(
     };
 
     let mut source = "matches";
-    if *counted == Counted::Signatures {
+    let reads_signatures = match counted {
+        Counted::Signatures => true,
+        Counted::Tally { partial_years, .. } => !partial_years.is_empty(),
+    };
+    if reads_signatures {
         filter.push_matches(qb);
         if let Some(window) = window {
             source = "window_statements";
@@ -281,54 +319,105 @@ fn push_groups(
         let counts =
             stance_counts_sql(|x| format!("count(g.country_code) filter (where {stance} = '{x}')"));
         qb.push(format!(
-            "select {selected}count(g.country_code) as countries, count(g.country_code) as participations, \
+            "select {}count(g.country_code) as countries, count(g.country_code) as participations, \
              {counts} as stance_counts \
-             from {source} s left join signature g on g.statement_id = s.id"
+             from {source} s left join signature g on g.statement_id = s.id",
+            selected(Rows::Signatures)
         ));
         if needs_country {
             qb.push(" left join country c on c.code = g.country_code");
         }
-        qb.push(format!(" group by {}", expressions.trim_end_matches(", ")));
-    } else {
-        let counts = stance_counts_sql(|x| format!("count(*) filter (where took_{x})"));
         qb.push(format!(
-            "select {aliases}count(*) as countries, coalesce(sum(n), 0)::bigint as participations, \
-             {counts} as stance_counts from (select {selected}g.country_code, "
+            " group by {}",
+            expressions(Rows::Signatures).trim_end_matches(", ")
         ));
-        match counted {
-            Counted::Signatures => {
-                let flags: String = stances
-                    .iter()
-                    .map(|x| format!(", bool_or({stance} = '{x}') as took_{x}"))
-                    .collect();
+        qb.push(") grouped");
+        return;
+    }
+
+    // `, bool_or(<took(stance)>) as took_<stance>` for every stance.
+    let took_flags = |took: &dyn Fn(&str) -> String| -> String {
+        stances
+            .iter()
+            .map(|x| format!(", bool_or({}) as took_{x}", took(x)))
+            .collect()
+    };
+    // One row per (group, country): its participations and a flag per stance taken.
+    let per_country = |qb: &mut QueryBuilder<Postgres>, rows: Rows| {
+        qb.push(format!("select {}g.country_code, ", selected(rows)));
+        match rows {
+            Rows::Signatures => {
+                let flags = took_flags(&|x| format!("{stance} = '{x}'"));
                 qb.push(format!(
                     "count(*) as n{flags} from {source} s join signature g on g.statement_id = s.id{country_join} where true"
                 ));
             }
-            Counted::Tally { topic, from, to } => {
-                let flags: String = stances
-                    .iter()
-                    .map(|x| format!(", bool_or(g.{x} > 0) as took_{x}"))
-                    .collect();
+            Rows::Tally => {
+                let flags = took_flags(&|x| format!("g.{x} > 0"));
                 qb.push(format!(
-                    "sum(g.{}) as n{flags} from stance_tally g{country_join} where g.topic_slug = ",
+                    "sum(g.{}) as n{flags} from stance_tally g{country_join} where true",
                     stances.join(" + g.")
-                ))
-                .push_bind(topic.clone());
-                if let Some(from) = from {
-                    qb.push(" and g.year >= ").push_bind(*from);
+                ));
+            }
+        }
+        if let Counted::Tally {
+            topic,
+            from,
+            to,
+            partial_years,
+        } = counted
+        {
+            match rows {
+                Rows::Tally => {
+                    qb.push(" and g.topic_slug = ").push_bind(topic.clone());
+                    if let Some(from) = from {
+                        qb.push(" and g.year >= ").push_bind(*from);
+                    }
+                    if let Some(to) = to {
+                        qb.push(" and g.year <= ").push_bind(*to);
+                    }
                 }
-                if let Some(to) = to {
-                    qb.push(" and g.year <= ").push_bind(*to);
+                // Each part as a range of its own: the planner estimates a
+                // range, but not its complement within the range of `matches`.
+                Rows::Signatures => {
+                    qb.push(" and (false");
+                    for (first, last) in partial_years {
+                        qb.push(" or s.listed_on between ")
+                            .push_bind(*first)
+                            .push(" and ")
+                            .push_bind(*last);
+                    }
+                    qb.push(")");
                 }
             }
         }
-        qb.push(format!(
-            " group by {expressions}g.country_code) per_country"
-        ));
-        if !columns.is_empty() {
-            qb.push(format!(" group by {}", aliases.trim_end_matches(", ")));
+        qb.push(format!(" group by {}g.country_code", expressions(rows)));
+    };
+    let counts = stance_counts_sql(|x| format!("count(*) filter (where took_{x})"));
+    qb.push(format!(
+        "select {aliases}count(*) as countries, coalesce(sum(n), 0)::bigint as participations, \
+         {counts} as stance_counts from ("
+    ));
+    match counted {
+        Counted::Signatures => per_country(qb, Rows::Signatures),
+        Counted::Tally { partial_years, .. } if partial_years.is_empty() => {
+            per_country(qb, Rows::Tally)
         }
+        Counted::Tally { .. } => {
+            // A country can have rows in both parts.
+            let flags = took_flags(&|x| format!("took_{x}"));
+            qb.push(format!(
+                "select {aliases}country_code, sum(n) as n{flags} from ("
+            ));
+            per_country(qb, Rows::Tally);
+            qb.push(" union all ");
+            per_country(qb, Rows::Signatures);
+            qb.push(format!(") parts group by {aliases}country_code"));
+        }
+    }
+    qb.push(") per_country");
+    if !aliases.is_empty() {
+        qb.push(format!(" group by {}", aliases.trim_end_matches(", ")));
     }
     qb.push(") grouped");
 }
@@ -371,7 +460,7 @@ pub(super) async fn stance_stats(
     let counted = Counted::choose(&filter, &groups);
     let mut columns = String::new();
     for group in GroupBy::ALL.map(|(_, g)| g) {
-        for (_, alias, sql_type) in group.columns(&counted) {
+        for (_, alias, sql_type) in group.columns(Rows::Signatures) {
             match groups.contains(&group) {
                 true => columns.push_str(&format!("{alias}, ")),
                 false => columns.push_str(&format!("null::{sql_type} as {alias}, ")),
