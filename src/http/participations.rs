@@ -13,7 +13,7 @@ use sqlx::{Postgres, QueryBuilder};
 
 use super::AppState;
 use super::countries;
-use super::listing::{Cursor, Paging, Reading, list_response};
+use super::listing::{Cursor, Format, Paging, Reading, list_response};
 use super::params::Params;
 use crate::domain::{CountryCode, EffectiveStance, Role, Slug, StatementKind};
 use crate::error::AppResult;
@@ -38,7 +38,7 @@ struct ParticipationRecord {
 }
 
 /// What a list of participations (view `participation` as `p`) may be narrowed by.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(super) struct ParticipationFilter {
     pub countries: Vec<String>,
     pub topic: Option<Slug>,
@@ -84,6 +84,39 @@ impl ParticipationFilter {
             qb.push(" and p.issued_on <= ").push_bind(to);
         }
     }
+
+    /// ` and p.statement_id between <the first and last id of the dates' statements>`,
+    /// when dates are the only filter: a redundant condition, for a page's plan. Ids
+    /// begin with their forum and session, so a year's statements lie in a few runs of
+    /// ids; merged with the statements of those dates, the signatures in id order were
+    /// read from the first id on (220 ms for a page of 2010 at 5 million signatures;
+    /// 12 ms with the bounds). Not with other filters, which have selective plans of
+    /// their own that the bounds' estimate displaced (a country's year: 8 to 240 ms),
+    /// nor in counts or exports, which read every match and got slower with them.
+    fn push_page_id_bounds(&self, qb: &mut QueryBuilder<Postgres>) {
+        let dates_only = Self {
+            from: self.from,
+            to: self.to,
+            ..Self::default()
+        };
+        if self.from.is_none() && self.to.is_none() || *self != dates_only {
+            return;
+        }
+        let dated = |qb: &mut QueryBuilder<Postgres>, end: &str| {
+            qb.push(format!("(select {end}(s.id) from statement s where true"));
+            if let Some(from) = self.from {
+                qb.push(" and s.issued_on >= ").push_bind(from);
+            }
+            if let Some(to) = self.to {
+                qb.push(" and s.issued_on <= ").push_bind(to);
+            }
+            qb.push(")");
+        };
+        qb.push(" and p.statement_id between ");
+        dated(qb, "min");
+        qb.push(" and ");
+        dated(qb, "max");
+    }
 }
 
 /// By statement id, then country code: signature's primary key.
@@ -125,6 +158,9 @@ async fn list_participations(
     if let Some(cursor) = &paging.cursor {
         qb.push(" and ");
         cursor.push_after(&mut qb, ("p.statement_id", "text"), "p.country_code", true);
+    }
+    if paging.format == Format::Json {
+        filter.push_page_id_bounds(&mut qb);
     }
     qb.push(" order by p.statement_id, p.country_code");
     list_response(

@@ -906,6 +906,42 @@ async fn the_bulk_download_is_every_participation_once_in_json_pages_and_in_one_
         "the file holds the pages' rows, in their order"
     );
 
+    // Within dates (pages are read with bounds on the statement ids; the file without).
+    let keys = |rows: &[Value]| -> Vec<(String, String)> {
+        rows.iter()
+            .map(|p| {
+                (
+                    p["statement_id"].as_str().unwrap().to_owned(),
+                    p["country_code"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let dates = "from=2019-07-10&to=2022-10-06";
+    let dated: BTreeSet<(String, String)> = dataset
+        .signatures
+        .iter()
+        .filter(|g| {
+            ("2019-07-10"..="2022-10-06")
+                .contains(&dataset.statements[&g.statement_slug].date.as_str())
+        })
+        .map(|g| (g.statement_slug.clone(), g.country_iso3.clone()))
+        .collect();
+    let dated_pages = keys(&walk(&app, &format!("/v1/participations?{dates}&limit=13")).await);
+    assert_eq!(dated_pages.len(), dated.len(), "no row twice");
+    assert_eq!(dated_pages.iter().cloned().collect::<BTreeSet<_>>(), dated);
+    let dated_file: Vec<(String, String)> = csv_rows(
+        &app.get(&format!("/v1/participations?{dates}&format=csv"))
+            .await,
+    )
+    .iter()
+    .map(|r| (r["statement_id"].clone(), r["country_code"].clone()))
+    .collect();
+    assert_eq!(
+        dated_file, dated_pages,
+        "the file holds the pages' rows, in their order"
+    );
+
     // Narrowed: Qatar's record, every withdrawal, and the 2022 vote's no votes.
     let qatar = data(&app.get("/v1/participations?country=qa").await);
     let qatar_rows: Vec<&DatasetSignature> = dataset
