@@ -59,7 +59,7 @@ pub enum AppError {
 
 /// Tables the triggers keep from the others: their checks guard the triggers' own
 /// arithmetic, so a violation is a fault of the service, never of the request.
-const DERIVED_TABLES: &[&str] = &["stance_tally"];
+const DERIVED_TABLES: &[&str] = &["stance_tally", "stance_tally_by_forum"];
 
 impl AppError {
     pub fn bad_param(field: impl Into<String>, message: impl Into<String>) -> Self {

@@ -981,13 +981,93 @@ async fn the_bulk_download_is_every_participation_once_in_json_pages_and_in_one_
         .problem(StatusCode::BAD_REQUEST);
 }
 
-/// Asserts that the stance statistics answered from the tally the database keeps in
-/// every write (whole years; the days of a year in part from their signatures) equal
-/// those counted from the signatures alone (a filter on every kind of statement makes
-/// the service read them).
-async fn assert_tally_counts_the_signatures(app: &TestApp, after: &str) {
-    const EVERY_KIND: &str =
-        "&kind=joint_letter&kind=joint_statement&kind=recorded_vote&kind=resolution";
+/// The stance statistics that GET /v1/stats/stances shows for `query`, worked out here
+/// from the participations the API lists: per group of the dimensions it names (of
+/// year, region, subregion and forum, in that order), the distinct countries per
+/// effective stance among the participations in the statements that its topic, kinds
+/// and dates keep.
+fn stance_stats_of(listed: &[Listed], query: &str) -> Vec<Value> {
+    let mut groups = BTreeSet::new();
+    let mut kinds = BTreeSet::new();
+    let (mut topic, mut from, mut to) = (None, None, None);
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        match &*name {
+            "group_by" => groups.extend(value.split(',').map(str::to_owned)),
+            "kind" => drop(kinds.insert(value.into_owned())),
+            "topic" => topic = Some(value.into_owned()),
+            "from" => from = Some(value.into_owned()),
+            "to" => to = Some(value.into_owned()),
+            other => panic!("{other} is not worked out here"),
+        }
+    }
+    // (year, region, subregion, forum): the order of the groups, a null first.
+    type Group = [Option<String>; 4];
+    #[derive(Default)]
+    struct Counted {
+        countries: BTreeSet<String>,
+        stances: BTreeMap<String, BTreeSet<String>>,
+        participations: usize,
+    }
+    let mut found: BTreeMap<Group, Counted> = BTreeMap::new();
+    if groups.is_empty() {
+        found.insert(Group::default(), Counted::default());
+    }
+    for p in listed {
+        let statement = |field: &str| p.statement[field].as_str().unwrap();
+        let issued_on = statement("issued_on");
+        let kept = topic.as_deref().is_none_or(|t| p.on_topic(t))
+            && (kinds.is_empty() || kinds.contains(statement("kind")))
+            && from.as_deref().is_none_or(|d| issued_on >= d)
+            && to.as_deref().is_none_or(|d| issued_on <= d);
+        if !kept {
+            continue;
+        }
+        let by = |dimension: &str, value: Option<&str>| {
+            groups
+                .contains(dimension)
+                .then_some(value)
+                .flatten()
+                .map(str::to_owned)
+        };
+        let group = [
+            by("year", Some(&issued_on[..4])),
+            by("region", p.region.as_deref()),
+            by("subregion", p.subregion.as_deref()),
+            by("forum", Some(statement("forum"))),
+        ];
+        let counted = found.entry(group).or_default();
+        counted.countries.insert(p.country.clone());
+        counted
+            .stances
+            .entry(p.effective_stance.clone())
+            .or_default()
+            .insert(p.country.clone());
+        counted.participations += 1;
+    }
+    found
+        .into_iter()
+        .map(|([year, region, subregion, forum], counted)| {
+            json!({
+                "year": year.map(|y| y.parse::<i64>().unwrap()),
+                "region": region,
+                "subregion": subregion,
+                "forum": forum,
+                "statement_id": null,
+                "statement_title": null,
+                "statement_issued_on": null,
+                "countries": counted.countries.len(),
+                "participations": counted.participations,
+                "stance_counts": stance_counts(&counted.stances),
+            })
+        })
+        .collect()
+}
+
+/// Asserts that the stance statistics, answered from the tallies the database keeps in
+/// every write (`stance_tally`, and `stance_tally_by_forum` by forum or kind; the days
+/// of a year in part from their signatures), are those of the participations listed.
+async fn assert_stance_statistics_follow_the_participations(app: &TestApp, after: &str) {
+    let listed = every_participation(app).await;
     for query in [
         "group_by=year,region",
         "group_by=year&topic=xinjiang",
@@ -1000,14 +1080,22 @@ async fn assert_tally_counts_the_signatures(app: &TestApp, after: &str) {
         "group_by=region&topic=xinjiang&from=2019-07-10&to=2022-10-06",
         "topic=xinjiang&from=2020-06-30",
         "group_by=subregion&to=2022-10-06",
+        // By forum or kind.
+        "group_by=forum",
+        "group_by=year,forum&topic=xinjiang",
+        "group_by=region,forum&kind=joint_statement",
+        "group_by=year&kind=joint_letter&kind=recorded_vote",
+        "group_by=forum,subregion&topic=tibet",
+        "group_by=forum&from=2019-07-10&to=2022-10-06",
+        "group_by=year,forum,region&kind=joint_statement&from=2020-01-01&to=2023-06-30",
+        "kind=joint_letter",
     ] {
-        let tallied = walk(app, &format!("/v1/stats/stances?{query}&limit=500")).await;
-        let counted = walk(
-            app,
-            &format!("/v1/stats/stances?{query}{EVERY_KIND}&limit=500"),
-        )
-        .await;
-        assert_eq!(tallied, counted, "{query} after {after}");
+        let shown = walk(app, &format!("/v1/stats/stances?{query}&limit=500")).await;
+        assert_eq!(
+            shown,
+            stance_stats_of(&listed, query),
+            "{query} after {after}"
+        );
     }
 }
 
@@ -1022,7 +1110,7 @@ async fn stance_statistics_stay_exact_through_every_kind_of_write() {
     };
     assert_eq!(year_2025().await, Vec::<Value>::new());
     every_kind_of_write(&app, async |app, after| {
-        assert_tally_counts_the_signatures(app, after).await;
+        assert_stance_statistics_follow_the_participations(app, after).await;
         if after == "a new statement" {
             let added = year_2025().await;
             assert_eq!(added.len(), 1);
@@ -1040,7 +1128,10 @@ struct Listed {
     statement: Value,
     country: String,
     country_name: String,
+    region: Option<String>,
+    subregion: Option<String>,
     role: String,
+    effective_stance: String,
     joined_on: Option<String>,
     withdrawn_on: Option<String>,
 }
@@ -1094,7 +1185,10 @@ async fn every_participation(app: &TestApp) -> Vec<Listed> {
                 statement: statement.clone(),
                 country: g["country"]["code"].as_str().unwrap().to_owned(),
                 country_name: g["country"]["name"].as_str().unwrap().to_owned(),
+                region: g["country"]["region"].as_str().map(str::to_owned),
+                subregion: g["country"]["subregion"].as_str().map(str::to_owned),
                 role: text("role").unwrap(),
+                effective_stance: text("effective_stance").unwrap(),
                 joined_on: text("joined_on"),
                 withdrawn_on: text("withdrawn_on"),
             });
@@ -1308,6 +1402,13 @@ async fn every_kind_of_write(app: &TestApp, check: impl AsyncFn(&TestApp, &str))
     )
     .await;
     check(app, "a new stance and date").await;
+    write(
+        Method::PATCH,
+        &statement,
+        json!({"forum": "UN General Assembly Third Committee", "kind": "joint_letter"}),
+    )
+    .await;
+    check(app, "a new forum and kind").await;
     // On a neutral text a no vote is neutral too: the yes and no voters now agree.
     write(
         Method::PATCH,
@@ -1584,40 +1685,44 @@ async fn topic_lists_stay_in_date_order_through_every_kind_of_write() {
     assert!(renamed.len() > 20, "{} statements", renamed.len());
 }
 
-/// The tally's checks guard the triggers' arithmetic: if the tally were ever wrong, a
+/// The tallies' checks guard the triggers' arithmetic: if a tally were ever wrong, a
 /// write that counts off from it fails whole, as the service's fault (500), never as a
 /// client error that would send the editor looking for a mistake in the request.
 #[tokio::test]
 async fn a_wrong_tally_fails_the_write_as_a_server_error_and_changes_nothing() {
-    let app = TestApp::spawn().await;
-    let key = app.key("desk", signatories::keys::ApiRole::Admin).await;
-    sqlx::query("delete from stance_tally where country_code = 'QAT'")
+    for tally in ["stance_tally", "stance_tally_by_forum"] {
+        let app = TestApp::spawn().await;
+        let key = app.key("desk", signatories::keys::ApiRole::Admin).await;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "delete from {tally} where country_code = 'QAT'"
+        )))
         .execute(&app.db)
         .await
         .unwrap();
-    let before = app.snapshot().await;
-    let response = app
-        .request_unchecked(
-            axum::http::Request::put(
-                "/v1/statements/hrc41-letter-supportive-2019-07-12/signatories/QAT",
+        let before = app.snapshot().await;
+        let response = app
+            .request_unchecked(
+                axum::http::Request::put(
+                    "/v1/statements/hrc41-letter-supportive-2019-07-12/signatories/QAT",
+                )
+                .header("authorization", format!("Bearer {key}"))
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(r#"{"role": "signatory"}"#))
+                .unwrap(),
             )
-            .header("authorization", format!("Bearer {key}"))
-            .header("content-type", "application/json")
-            .body(axum::body::Body::from(r#"{"role": "signatory"}"#))
-            .unwrap(),
-        )
-        .await;
-    assert_eq!(
-        response.status,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "{}",
-        response.text()
-    );
-    assert!(
-        !response.text().contains("stance_tally"),
-        "no internals in the body"
-    );
-    assert_eq!(app.snapshot().await, before);
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{tally}: {}",
+            response.text()
+        );
+        assert!(
+            !response.text().contains("stance_tally"),
+            "no internals in the body"
+        );
+        assert_eq!(app.snapshot().await, before, "{tally}");
+    }
 }
 
 #[tokio::test]

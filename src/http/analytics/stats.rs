@@ -56,13 +56,14 @@ impl GroupBy {
     }
 
     /// `(expression over s = statement, c = country, output column, its SQL type)`;
-    /// in rows of the tally, the year is the row's (`g.year`).
+    /// in rows of a tally, the year and forum are the row's (`g.year`, `g.forum`).
     fn columns(self, rows: Rows) -> &'static [(&'static str, &'static str, &'static str)] {
         match self {
             Self::Year if rows == Rows::Tally => &[("g.year", "year", "integer")],
             Self::Year => &[("extract(year from s.issued_on)::integer", "year", "integer")],
             Self::Region => &[("c.region", "region", "text")],
             Self::Subregion => &[("c.subregion", "subregion", "text")],
+            Self::Forum if rows == Rows::Tally => &[("g.forum", "forum", "text")],
             Self::Forum => &[("s.forum", "forum", "text")],
             Self::Statement => &[
                 ("s.id", "statement_id", "text"),
@@ -177,16 +178,38 @@ struct StatementWindow<'a> {
     statements: i64,
 }
 
+/// The tallies that the triggers keep in every write (migrations `…_stance_tally.sql`
+/// and `…_forum_tally.sql`): participations per stance of each topic ('' for all
+/// statements), year and country.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tally {
+    /// `stance_tally`.
+    ByTopic,
+    /// `stance_tally_by_forum`: split further by the statement's forum and kind, so
+    /// about seven times as many rows.
+    ByForum,
+}
+
+impl Tally {
+    fn table(self) -> &'static str {
+        match self {
+            Self::ByTopic => "stance_tally",
+            Self::ByForum => "stance_tally_by_forum",
+        }
+    }
+}
+
 /// Where the counts come from.
 #[derive(Debug, Clone, PartialEq)]
 enum Counted {
     /// The matching statements' signatures, read per request.
     Signatures,
-    /// Table `stance_tally` (kept by triggers in every write): the statements on
-    /// `topic` ('' for all) of the whole years `from..=to`, per country and stance.
-    /// The range's days outside those years (`partial_years`: a range from 2019-07-08
-    /// has 2019 in part) are counted from their signatures.
+    /// A tally: the statements on `topic` ('' for all) of the whole years
+    /// `from..=to`, per country and stance. The range's days outside those years
+    /// (`partial_years`: a range from 2019-07-08 has 2019 in part) are counted from
+    /// their signatures.
     Tally {
+        tally: Tally,
         topic: String,
         from: Option<i32>,
         to: Option<i32>,
@@ -202,16 +225,17 @@ enum Rows {
 }
 
 impl Counted {
-    /// The tally answers whatever needs nothing it does not keep: grouped by year,
-    /// region or subregion only, filtered by topic and dates only. A range that holds
-    /// no whole year is counted from its signatures alone: a year's at most.
+    /// A tally answers whatever is not grouped by statement: `stance_tally` when
+    /// neither forum nor kind is asked for, else `stance_tally_by_forum`. A range that
+    /// holds no whole year is counted from its signatures alone: a year's at most.
     fn choose(filter: &StatementFilter, groups: &[GroupBy]) -> Self {
-        let tallied = groups
-            .iter()
-            .all(|g| matches!(g, GroupBy::Year | GroupBy::Region | GroupBy::Subregion));
-        if !tallied || !filter.kinds.is_empty() {
+        if groups.contains(&GroupBy::Statement) {
             return Self::Signatures;
         }
+        let tally = match groups.contains(&GroupBy::Forum) || !filter.kinds.is_empty() {
+            true => Tally::ByForum,
+            false => Tally::ByTopic,
+        };
         let starts_year = |d: NaiveDate| d.ordinal() == 1;
         let ends_year = |d: NaiveDate| d.succ_opt().is_none_or(starts_year);
         let day = |year, month, day| {
@@ -239,6 +263,7 @@ impl Counted {
             return Self::Signatures;
         }
         Self::Tally {
+            tally,
             topic: filter
                 .topic
                 .as_ref()
@@ -293,9 +318,13 @@ fn push_groups(
     };
 
     let mut source = "matches";
-    let reads_signatures = match counted {
-        Counted::Signatures => true,
-        Counted::Tally { partial_years, .. } => !partial_years.is_empty(),
+    let (reads_signatures, tally_table) = match counted {
+        Counted::Signatures => (true, ""),
+        Counted::Tally {
+            tally,
+            partial_years,
+            ..
+        } => (!partial_years.is_empty(), tally.table()),
     };
     if reads_signatures {
         filter.push_matches(qb);
@@ -355,8 +384,9 @@ fn push_groups(
             Rows::Tally => {
                 let flags = took_flags(&|x| format!("g.{x} > 0"));
                 qb.push(format!(
-                    "sum(g.{}) as n{flags} from stance_tally g{country_join} where true",
-                    stances.join(" + g.")
+                    "sum(g.{}) as n{flags} from {} g{country_join} where true",
+                    stances.join(" + g."),
+                    tally_table
                 ));
             }
         }
@@ -365,11 +395,17 @@ fn push_groups(
             from,
             to,
             partial_years,
+            ..
         } = counted
         {
             match rows {
                 Rows::Tally => {
                     qb.push(" and g.topic_slug = ").push_bind(topic.clone());
+                    if !filter.kinds.is_empty() {
+                        qb.push(" and g.kind = any(")
+                            .push_bind(filter.kinds.clone())
+                            .push(")");
+                    }
                     if let Some(from) = from {
                         qb.push(" and g.year >= ").push_bind(*from);
                     }
