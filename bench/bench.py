@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import glob
+import itertools
 import json
 import os
 import random
@@ -41,6 +42,7 @@ CONCURRENCY = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "16 64").spli
 UNVOTES = os.environ.get("BENCH_UNVOTES", "1") == "1"
 ADMIN_KEY = "bench-admin-key-" + "%032x" % random.Random(SEED).getrandbits(128)
 SAMPLES = 20  # distinct requests per endpoint (countries, statements, …)
+KINDS = ["joint_letter", "joint_statement", "recorded_vote", "resolution"]
 
 
 def log(message: str) -> None:
@@ -418,6 +420,13 @@ def aggregates(data_dir: Path, socket_dir: Path) -> dict:
     paths = {
         "stats_by_year_and_topic": [f"/v1/stats/stances?group_by=year&topic={t}" for t in sample(topics)],
         "stats_by_region": [f"/v1/stats/stances?group_by=region&topic={t}" for t in sample(topics)],
+        # By forum and year over every statement (the same request each time), and per
+        # topic; by region for one kind of statement.
+        "stats_by_forum_and_year": ["/v1/stats/stances?group_by=forum&group_by=year"] * SAMPLES,
+        "stats_by_forum_and_year_on_topic": [f"/v1/stats/stances?group_by=forum&group_by=year&topic={t}"
+                                             for t in sample(topics)],
+        "stats_by_region_and_kind": [f"/v1/stats/stances?group_by=region&topic={t}&kind={k}"
+                                     for t, k in zip(sample(topics), itertools.cycle(KINDS))],
         "topic_timeline": [f"/v1/topics/{t}/timeline" for t in sample(topics)],
         "topic_switchers": [f"/v1/topics/{t}/switchers" for t in sample(topics)],
         "country_stances": [f"/v1/countries/{c}/stances" for c in sample(countries)],
