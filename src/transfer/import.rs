@@ -967,7 +967,8 @@ async fn merge_signatures(
     .await?;
     // The rows the copy's tally trigger adds to stance_tally_by_forum (about one for
     // every five signatures of a first load, in no order) go in faster without its
-    // keys, and its merge finds the rows it counts on by a hash join, not by the key.
+    // keys (8.5 s for a million rows, against 3 s without and as much to build it),
+    // and its merge joins the rows it counts on by hashing, not through the key.
     set_aside_indexes(
         conn,
         "stance_tally_by_forum",
@@ -1015,8 +1016,10 @@ enum Unneeded {
     /// Neither primary key nor unique ones: the load upserts, finding conflicts
     /// through them.
     Secondary,
-    /// The primary key too: the load only appends rows that no stored row can
-    /// conflict with, and the file's own duplicates were refused before.
+    /// The primary key too: nothing in the load finds rows through it, and nothing
+    /// can duplicate one (signatures are only appended, to statements that hold none,
+    /// and the file's own duplicates were refused before; the tally's merge groups its
+    /// rows by the key first). Made again, it checks the rows once more.
     AlsoPrimaryKey,
 }
 
