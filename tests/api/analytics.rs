@@ -1555,51 +1555,63 @@ async fn alignment_stays_exact_through_every_kind_of_write() {
 async fn assert_country_lists_follow_the_participations(app: &TestApp, after: &str) {
     let listed = every_participation(app).await;
     for country in ["FRA", "GBR", "USA", "CHN", "DEU", "ITA", "ESP", "QAT"] {
-        let mut expected: Vec<(String, String)> = listed
-            .iter()
-            .filter(|g| g.country == country)
-            .map(|g| {
-                let field = |name: &str| g.statement[name].as_str().unwrap().to_owned();
-                (field("issued_on"), field("id"))
-            })
-            .collect();
-        expected.sort();
-        // Also within dates, which the lists intersect with the country's years.
-        let (from, to) = ("2020-06-30", "2022-12-31");
-        let within: Vec<String> = expected
-            .iter()
-            .filter(|(date, _)| (from..=to).contains(&date.as_str()))
-            .map(|(_, id)| id.clone())
-            .collect();
-        let oldest_first: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
-        let newest_first: Vec<String> = oldest_first.iter().rev().cloned().collect();
-        let within_newest_first: Vec<String> = within.iter().rev().cloned().collect();
-        for (sort, dates, order) in [
-            ("date", String::new(), &oldest_first),
-            ("-date", String::new(), &newest_first),
-            ("date", format!("&from={from}&to={to}"), &within),
-            (
-                "-date",
-                format!("&from={from}&to={to}"),
-                &within_newest_first,
-            ),
-        ] {
-            for (uri, id) in [
+        // Every statement of the country, and those it led (read through an index of
+        // leads alone).
+        for role in [None, Some("lead")] {
+            let mut expected: Vec<(String, String)> = listed
+                .iter()
+                .filter(|g| g.country == country && role.is_none_or(|role| g.role == role))
+                .map(|g| {
+                    let field = |name: &str| g.statement[name].as_str().unwrap().to_owned();
+                    (field("issued_on"), field("id"))
+                })
+                .collect();
+            expected.sort();
+            // Also within dates, which the lists intersect with the country's years.
+            let (from, to) = ("2020-06-30", "2022-12-31");
+            let within: Vec<String> = expected
+                .iter()
+                .filter(|(date, _)| (from..=to).contains(&date.as_str()))
+                .map(|(_, id)| id.clone())
+                .collect();
+            let oldest_first: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
+            let newest_first: Vec<String> = oldest_first.iter().rev().cloned().collect();
+            let within_newest_first: Vec<String> = within.iter().rev().cloned().collect();
+            let (role, country_role) = match role {
+                Some(role) => (format!("&role={role}"), format!("&country_role={role}")),
+                None => (String::new(), String::new()),
+            };
+            for (sort, dates, order) in [
+                ("date", String::new(), &oldest_first),
+                ("-date", String::new(), &newest_first),
+                ("date", format!("&from={from}&to={to}"), &within),
                 (
-                    format!("/v1/countries/{country}/statements?sort={sort}&limit=7{dates}"),
-                    "/statement/id",
-                ),
-                (
-                    format!("/v1/statements?country={country}&sort={sort}&limit=7{dates}"),
-                    "/id",
+                    "-date",
+                    format!("&from={from}&to={to}"),
+                    &within_newest_first,
                 ),
             ] {
-                let answered: Vec<String> = walk(app, &uri)
-                    .await
-                    .iter()
-                    .map(|row| row.pointer(id).unwrap().as_str().unwrap().to_owned())
-                    .collect();
-                assert_eq!(&answered, order, "{uri} after {after}");
+                for (uri, id) in [
+                    (
+                        format!(
+                            "/v1/countries/{country}/statements?sort={sort}&limit=7{dates}{role}"
+                        ),
+                        "/statement/id",
+                    ),
+                    (
+                        format!(
+                            "/v1/statements?country={country}&sort={sort}&limit=7{dates}{country_role}"
+                        ),
+                        "/id",
+                    ),
+                ] {
+                    let answered: Vec<String> = walk(app, &uri)
+                        .await
+                        .iter()
+                        .map(|row| row.pointer(id).unwrap().as_str().unwrap().to_owned())
+                        .collect();
+                    assert_eq!(&answered, order, "{uri} after {after}");
+                }
             }
         }
     }
