@@ -884,7 +884,9 @@ async fn apply_statements(
         // statements, or nothing: the plans then depended on whether some migration's
         // CREATE INDEX had left a row count behind. With two more indexes on
         // `statement` (388d4b8), the spans' trigger took 12.6 s over 5 million
-        // signatures instead of 5.7 s; analyzed here first, 6.1 s.
+        // signatures instead of 5.7 s; analyzed here first, 6.1 s. A rollback (a dry
+        // run, a bad signatory row) undoes these statistics but not the row count,
+        // which PostgreSQL writes in place; the next vacuum counts again.
         if outnumbered {
             sqlx::raw_sql("analyze statement, statement_topic, topic_calendar")
                 .execute(&mut *conn)

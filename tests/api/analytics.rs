@@ -1555,9 +1555,10 @@ async fn alignment_stays_exact_through_every_kind_of_write() {
 async fn assert_country_lists_follow_the_participations(app: &TestApp, after: &str) {
     let listed = every_participation(app).await;
     for country in ["FRA", "GBR", "USA", "CHN", "DEU", "ITA", "ESP", "QAT"] {
-        // Every statement of the country, and those it led (read through an index of
-        // leads alone).
-        for role in [None, Some("lead")] {
+        // Every statement of the country, and those it led, which large databases read
+        // from a partial index of leads (`…_signature_lead_idx.sql`); a country leads a
+        // few statements here, so their pages hold two.
+        for (role, limit) in [(None, 7), (Some("lead"), 2)] {
             let mut expected: Vec<(String, String)> = listed
                 .iter()
                 .filter(|g| g.country == country && role.is_none_or(|role| g.role == role))
@@ -1594,13 +1595,13 @@ async fn assert_country_lists_follow_the_participations(app: &TestApp, after: &s
                 for (uri, id) in [
                     (
                         format!(
-                            "/v1/countries/{country}/statements?sort={sort}&limit=7{dates}{role}"
+                            "/v1/countries/{country}/statements?sort={sort}&limit={limit}{dates}{role}"
                         ),
                         "/statement/id",
                     ),
                     (
                         format!(
-                            "/v1/statements?country={country}&sort={sort}&limit=7{dates}{country_role}"
+                            "/v1/statements?country={country}&sort={sort}&limit={limit}{dates}{country_role}"
                         ),
                         "/id",
                     ),
