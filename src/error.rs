@@ -59,7 +59,11 @@ pub enum AppError {
 
 /// Tables the triggers keep from the others: their checks guard the triggers' own
 /// arithmetic, so a violation is a fault of the service, never of the request.
-const DERIVED_TABLES: &[&str] = &["stance_tally", "stance_tally_by_forum"];
+const DERIVED_TABLES: &[&str] = &[
+    "stance_tally",
+    "stance_tally_by_forum",
+    "stance_tally_by_forum_all_kinds",
+];
 
 impl AppError {
     pub fn bad_param(field: impl Into<String>, message: impl Into<String>) -> Self {

@@ -436,7 +436,7 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
         // with few dead rows (the tallies a merge counted down) would otherwise keep
         // their pages off the all-visible list.
         sqlx::raw_sql(
-            "vacuum (analyze, index_cleanup on) signature, statement, statement_topic, topic_calendar, stance_tally, stance_tally_by_forum, stance_span",
+            "vacuum (analyze, index_cleanup on) signature, statement, statement_topic, topic_calendar, stance_tally, stance_tally_by_forum, stance_tally_by_forum_all_kinds, stance_span",
         )
         .execute(db)
         .await?;
@@ -981,15 +981,11 @@ async fn merge_signatures(
     // The rows the copy's tally trigger adds to stance_tally_by_forum (about one for
     // every five signatures of a first load, in no order) go in faster without its
     // keys (8.5 s for a million rows, against 3 s without and as much to build it),
-    // and its merge joins the rows it counts on by hashing, not through the key.
-    set_aside_indexes(
-        conn,
-        "stance_tally_by_forum",
-        new.len(),
-        Unneeded::AlsoPrimaryKey,
-        set_aside,
-    )
-    .await?;
+    // and its merge joins the rows it counts on by hashing, not through the key. So do
+    // those of the tally without kinds (half as many).
+    for tally in ["stance_tally_by_forum", "stance_tally_by_forum_all_kinds"] {
+        set_aside_indexes(conn, tally, new.len(), Unneeded::AlsoPrimaryKey, set_aside).await?;
+    }
     // One COPY: the triggers that check and count the rows then run once over all of
     // them (in parts of 250,000, each part updated the same tally and span rows again:
     // about 15 s more for 5 million rows).

@@ -1064,12 +1064,15 @@ fn stance_stats_of(listed: &[Listed], query: &str) -> Vec<Value> {
 }
 
 /// Asserts that the stance statistics, answered from the tallies the database keeps in
-/// every write (`stance_tally`, and `stance_tally_by_forum` by forum or kind; the days
-/// of a year in part from their signatures), are those of the participations listed.
+/// every write (`stance_tally`, `stance_tally_by_forum_all_kinds` by forum and
+/// `stance_tally_by_forum` by kind; the days of a year in part from their
+/// signatures), are those of the participations listed. Grouped by every column of a
+/// tally's key, its rows are read one per group and country, else added up first.
 async fn assert_stance_statistics_follow_the_participations(app: &TestApp, after: &str) {
     let listed = every_participation(app).await;
     for query in [
         "group_by=year,region",
+        "group_by=year",
         "group_by=year&topic=xinjiang",
         "group_by=subregion&topic=xinjiang&from=2019-01-01&to=2025-12-31",
         "group_by=year&topic=tibet",
@@ -1082,7 +1085,9 @@ async fn assert_stance_statistics_follow_the_participations(app: &TestApp, after
         "group_by=subregion&to=2022-10-06",
         // By forum or kind.
         "group_by=forum",
+        "group_by=year,forum",
         "group_by=year,forum&topic=xinjiang",
+        "group_by=year,forum,subregion&topic=xinjiang&from=2019-07-10&to=2022-10-06",
         "group_by=region,forum&kind=joint_statement",
         "group_by=year&kind=joint_letter&kind=recorded_vote",
         "group_by=forum,subregion&topic=tibet",
@@ -1712,7 +1717,11 @@ async fn topic_lists_stay_in_date_order_through_every_kind_of_write() {
 /// client error that would send the editor looking for a mistake in the request.
 #[tokio::test]
 async fn a_wrong_tally_fails_the_write_as_a_server_error_and_changes_nothing() {
-    for tally in ["stance_tally", "stance_tally_by_forum"] {
+    for tally in [
+        "stance_tally",
+        "stance_tally_by_forum",
+        "stance_tally_by_forum_all_kinds",
+    ] {
         let app = TestApp::spawn().await;
         let key = app.key("desk", signatories::keys::ApiRole::Admin).await;
         sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -128,13 +128,13 @@ async fn generated_data_imports_cleanly_and_looks_like_the_real_record() {
         "select c.relname::text, c.relpages, c.relallvisible,
                 exists (select 1 from pg_stats p where p.tablename = c.relname)
          from pg_class c
-         where c.relname in ('signature', 'statement', 'statement_topic', 'topic_calendar', 'stance_tally', 'stance_tally_by_forum', 'stance_span')
+         where c.relname in ('signature', 'statement', 'statement_topic', 'topic_calendar', 'stance_tally', 'stance_tally_by_forum', 'stance_tally_by_forum_all_kinds', 'stance_span')
          order by 1",
     )
     .fetch_all(&app.db)
     .await
     .unwrap();
-    assert_eq!(tables.len(), 7);
+    assert_eq!(tables.len(), 8);
     for (table, pages, visible, analyzed) in tables {
         assert!(analyzed, "{table} has no statistics");
         assert!(

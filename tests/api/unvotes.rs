@@ -106,10 +106,10 @@ async fn every_general_assembly_vote_is_imported_and_each_countrys_votes_add_up(
     let app = TestApp::spawn().await;
     let indexes_and_keys = async || -> Vec<String> {
         sqlx::query_scalar(
-            "select indexdef from pg_indexes where tablename in ('statement', 'signature', 'stance_tally_by_forum') \
+            "select indexdef from pg_indexes where tablename in ('statement', 'signature', 'stance_tally_by_forum', 'stance_tally_by_forum_all_kinds') \
              union all \
              select conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) from pg_constraint \
-             where conrelid in ('statement'::regclass, 'signature'::regclass, 'stance_tally_by_forum'::regclass) \
+             where conrelid in ('statement'::regclass, 'signature'::regclass, 'stance_tally_by_forum'::regclass, 'stance_tally_by_forum_all_kinds'::regclass) \
              order by 1",
         )
         .fetch_all(&app.db)
