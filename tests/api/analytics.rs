@@ -1337,7 +1337,7 @@ async fn assert_spans_follow_the_participations(app: &TestApp, after: &str) {
     }
 }
 
-/// Makes every kind of write that the tables the triggers keep (stance_tally,
+/// Makes every kind of write that the tables the triggers keep (the tallies,
 /// stance_span) must follow, one after the other, and runs `check` on the data as it
 /// is after each, with the name of the write.
 async fn every_kind_of_write(app: &TestApp, check: impl AsyncFn(&TestApp, &str)) {
@@ -1710,6 +1710,35 @@ async fn topic_lists_stay_in_date_order_through_every_kind_of_write() {
     assert_topic_lists_follow_the_statements(&app, "a topic renamed").await;
     let renamed = walk(&app, "/v1/statements?topic=uyghurs&limit=100").await;
     assert!(renamed.len() > 20, "{} statements", renamed.len());
+}
+
+/// A topic renamed (only in SQL) renames its rows in every tally: its statistics, from
+/// each tally, are those it had under its old slug.
+#[tokio::test]
+async fn stance_statistics_follow_a_topic_renamed() {
+    let app = TestApp::spawn().await;
+    let queries = [
+        "group_by=year",
+        "group_by=year,forum",
+        "group_by=region,forum&kind=joint_statement",
+    ];
+    let mut before = Vec::new();
+    for query in queries {
+        let groups = walk(&app, &format!("/v1/stats/stances?{query}&topic=xinjiang")).await;
+        assert!(!groups.is_empty(), "{query}");
+        before.push(groups);
+    }
+    sqlx::query("update topic set slug = 'uyghurs' where slug = 'xinjiang'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    for (query, before) in queries.iter().zip(before) {
+        assert_eq!(
+            walk(&app, &format!("/v1/stats/stances?{query}&topic=uyghurs")).await,
+            before,
+            "{query}"
+        );
+    }
 }
 
 /// The tallies' checks guard the triggers' arithmetic: if a tally were ever wrong, a

@@ -302,8 +302,8 @@ impl Counted {
 /// That avoids `count(distinct …)`, which sorts every group's rows. The rows per
 /// (group, country) are made from the signatures or from the tally; a tally whose
 /// rows are one per group and country already needs no first aggregation (which
-/// took most of the time: 114 against 18 ms by forum and year at five million
-/// signatures).
+/// took most of the time: by forum and year at five million signatures, 58 ms with it
+/// against 18 ms without, over the same rows in psql).
 fn push_groups(
     qb: &mut QueryBuilder<Postgres>,
     filter: &StatementFilter,
