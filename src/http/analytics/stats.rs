@@ -386,11 +386,12 @@ fn push_groups(
         return;
     }
 
-    // `, bool_or(<took(stance)>) as took_<stance>` for every stance.
-    let took_flags = |took: &dyn Fn(&str) -> String| -> String {
+    // `, <any>(<took(stance)>) as took_<stance>` for every stance: `any` is the
+    // aggregate, or "" for rows not grouped.
+    let took_flags = |any: &str, took: &dyn Fn(&str) -> String| -> String {
         stances
             .iter()
-            .map(|x| format!(", bool_or({}) as took_{x}", took(x)))
+            .map(|x| format!(", {any}({}) as took_{x}", took(x)))
             .collect()
     };
     let tally_count = format!("g.{}", stances.join(" + g."));
@@ -399,24 +400,19 @@ fn push_groups(
         qb.push(format!("select {}g.country_code, ", selected(rows)));
         match rows {
             Rows::Signatures => {
-                let flags = took_flags(&|x| format!("{stance} = '{x}'"));
+                let flags = took_flags("bool_or", &|x| format!("{stance} = '{x}'"));
                 qb.push(format!(
                     "count(*) as n{flags} from {source} s join signature g on g.statement_id = s.id{country_join} where true"
                 ));
             }
-            Rows::Tally if tally_rows_grouped => {
-                let flags: String = stances
-                    .iter()
-                    .map(|x| format!(", g.{x} > 0 as took_{x}"))
-                    .collect();
-                qb.push(format!(
-                    "{tally_count} as n{flags} from {tally_table} g{country_join} where true"
-                ));
-            }
             Rows::Tally => {
-                let flags = took_flags(&|x| format!("g.{x} > 0"));
+                let (sum, any) = match tally_rows_grouped {
+                    true => ("", ""),
+                    false => ("sum", "bool_or"),
+                };
+                let flags = took_flags(any, &|x| format!("g.{x} > 0"));
                 qb.push(format!(
-                    "sum({tally_count}) as n{flags} from {tally_table} g{country_join} where true"
+                    "{sum}({tally_count}) as n{flags} from {tally_table} g{country_join} where true"
                 ));
             }
         }
@@ -473,7 +469,7 @@ fn push_groups(
         }
         Counted::Tally { .. } => {
             // A country can have rows in both parts.
-            let flags = took_flags(&|x| format!("took_{x}"));
+            let flags = took_flags("bool_or", &|x| format!("took_{x}"));
             qb.push(format!(
                 "select {aliases}country_code, sum(n) as n{flags} from ("
             ));
