@@ -51,6 +51,9 @@ pub enum AppError {
     Conflict(String),
     #[error("the database is unavailable")]
     Unavailable,
+    /// The instance is still loading what it answers from (see `/readyz`).
+    #[error("warming up")]
+    WarmingUp,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -120,7 +123,7 @@ impl AppError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::WarmingUp => StatusCode::SERVICE_UNAVAILABLE,
             // No connection came free in time: the database is overloaded or down.
             Self::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(err) if is_data_exception(err) => StatusCode::BAD_REQUEST,
@@ -206,6 +209,10 @@ impl IntoResponse for AppError {
             Self::Unavailable | Self::Database(sqlx::Error::PoolTimedOut) => {
                 Problem::new(status, "The database is not answering; try again shortly.")
             }
+            Self::WarmingUp => Problem::new(
+                status,
+                "The service is loading its alignment matrix; try again shortly.",
+            ),
             Self::Database(err) if is_data_exception(&err) => Problem {
                 errors: vec![FieldError::new(
                     "cursor",

@@ -251,7 +251,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     });
     let database = Database::open(&config).await?;
     db::migrate(&database.pool).await?;
-    let app = signatories::app(AppState::new(database.pool.clone(), settings));
+    let state = AppState::new(database.pool.clone(), settings);
+    state.alignment.clone().warm_up(state.db.clone());
+    let app = signatories::app(state);
     tracing::info!(address = %address, "serving");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -24,6 +24,9 @@ async fn healthz() -> Json<Value> {
 }
 
 async fn readyz(State(state): State<AppState>) -> AppResult<Json<Value>> {
+    if state.alignment.is_warming() {
+        return Err(AppError::WarmingUp);
+    }
     let ping = async {
         let mut conn = state.db.acquire().await?;
         sqlx::query("select 1").execute(&mut *conn).await

@@ -1,5 +1,6 @@
 //! `GET /metrics` in the Prometheus text format: requests and latency by route
-//! template and status, the database pool, and the response cache.
+//! template and status, the database pool, the response cache, and the alignment
+//! matrix's full loads.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -47,6 +48,7 @@ pub struct Metrics {
     pub cache_hits: Counter,
     pub cache_misses: Counter,
     pub cache_invalidations: Counter,
+    pub alignment_matrix_loads: Histogram,
 }
 
 impl Default for Metrics {
@@ -86,6 +88,13 @@ impl Default for Metrics {
             "Times the response cache was emptied because the data changed",
             cache_invalidations.clone(),
         );
+        // 1 ms to ~2 min: an empty database through tens of millions of participations.
+        let alignment_matrix_loads = Histogram::new(exponential_buckets(0.001, 2.0, 18));
+        registry.register(
+            "alignment_matrix_load_seconds",
+            "Full loads of the in-memory alignment matrix, timed",
+            alignment_matrix_loads.clone(),
+        );
         Self {
             registry,
             requests,
@@ -94,6 +103,7 @@ impl Default for Metrics {
             cache_hits,
             cache_misses,
             cache_invalidations,
+            alignment_matrix_loads,
         }
     }
 }

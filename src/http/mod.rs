@@ -105,12 +105,13 @@ impl AppState {
                 metrics.clone(),
             ));
         }
+        let alignment = Arc::new(AlignmentMatrix::new(metrics.alignment_matrix_loads.clone()));
         Self {
             db,
             settings: Arc::new(settings),
             cache,
             metrics,
-            alignment: Arc::default(),
+            alignment,
         }
     }
 }

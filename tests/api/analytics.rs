@@ -8,7 +8,9 @@ use axum::http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestResponse};
+use signatories::{AppState, HttpSettings};
+
+use crate::helpers::{TestApp, TestResponse, metric};
 
 #[derive(Debug, Clone, Deserialize)]
 struct DatasetStatement {
@@ -853,6 +855,60 @@ async fn alignment_ranks_countries_by_agreement_on_shared_statements() {
             .await,
     );
     assert_eq!(csv.len(), expected.len(), "all topics: only Xinjiang here");
+}
+
+/// A started instance loads its alignment matrix in the background and is not ready
+/// until it has, so that no alignment request pays for a full load (seconds at
+/// millions of participations).
+#[tokio::test]
+async fn an_instance_is_ready_once_its_alignment_matrix_is_loaded() {
+    let db = crate::helpers::fresh_database().await;
+    // Holds the load back, so that the instance is seen warming up.
+    let mut blocker = db.begin().await.unwrap();
+    sqlx::query("lock table statement in access exclusive mode")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let state = AppState::new(db.clone(), HttpSettings::default());
+    state.alignment.clone().warm_up(db.clone());
+    let app = TestApp {
+        router: signatories::app(state),
+        db,
+    };
+    let loads = "signatories_alignment_matrix_load_seconds_count";
+
+    let warming = app.get("/readyz").await;
+    assert_eq!(warming.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        warming.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("alignment matrix"),
+        "{}",
+        warming.text()
+    );
+    assert_eq!(metric(&app, loads).await, 0.0);
+
+    blocker.rollback().await.unwrap();
+    let mut ready = false;
+    for _ in 0..600 {
+        if app.get("/readyz").await.status == StatusCode::OK {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ready, "still not ready once the load could run");
+    assert_eq!(metric(&app, loads).await, 1.0);
+
+    let alignment = app.get("/v1/countries/FRA/alignment").await;
+    assert_eq!(alignment.status, StatusCode::OK);
+    assert!(!alignment.json()["data"].as_array().unwrap().is_empty());
+    assert_eq!(
+        metric(&app, loads).await,
+        1.0,
+        "the request was answered from the loaded matrix"
+    );
 }
 
 #[tokio::test]

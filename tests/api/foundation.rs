@@ -252,6 +252,22 @@ fn start_service(data_dir: &std::path::Path) -> (std::process::Child, String) {
     (child, address)
 }
 
+/// Polls `/readyz` as an orchestrator would: the service is ready once its alignment
+/// matrix is loaded, in the background after it starts serving.
+fn wait_until_ready(address: &str) {
+    let mut last = String::new();
+    for _ in 0..600 {
+        let (status, body) = http_get(address, "/readyz");
+        if status == 200 {
+            return;
+        }
+        assert_eq!(status, 503, "{body}");
+        last = body;
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("never ready: {last}");
+}
+
 fn terminate(mut child: std::process::Child) {
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
@@ -278,8 +294,7 @@ fn the_binary_serves_on_its_embedded_default_stops_cleanly_and_keeps_its_data() 
     let (service, address) = start_service(&data_dir);
     let (status, _) = http_get(&address, "/healthz");
     assert_eq!(status, 200);
-    let (status, _) = http_get(&address, "/readyz");
-    assert_eq!(status, 200);
+    wait_until_ready(&address);
     terminate(service);
     assert!(
         !data_dir.join("postmaster.pid").exists(),
@@ -287,8 +302,7 @@ fn the_binary_serves_on_its_embedded_default_stops_cleanly_and_keeps_its_data() 
     );
 
     let (service, address) = start_service(&data_dir);
-    let (status, body) = http_get(&address, "/readyz");
-    assert_eq!(status, 200, "{body}");
+    wait_until_ready(&address);
     terminate(service);
     assert!(
         data_dir.join("PG_VERSION").exists(),

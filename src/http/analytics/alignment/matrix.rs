@@ -15,18 +15,48 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use fixedbitset::FixedBitSet;
+use prometheus_client::metrics::histogram::Histogram;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::Mutex;
 
 /// The shared copy of one service instance.
-#[derive(Default)]
 pub struct AlignmentMatrix {
     current: Mutex<Option<Arc<Matrix>>>,
+    /// How long each full load took (`Matrix::load`).
+    loads: Histogram,
+    warming: AtomicBool,
 }
 
 impl AlignmentMatrix {
+    pub fn new(loads: Histogram) -> Self {
+        Self {
+            current: Mutex::default(),
+            loads,
+            warming: AtomicBool::new(false),
+        }
+    }
+
+    /// Loads the matrix in the background, so that the first request does not wait
+    /// for a full load (seconds at millions of participations); until it is loaded,
+    /// `is_warming` is true.
+    pub fn warm_up(self: Arc<Self>, db: PgPool) {
+        self.warming.store(true, Ordering::Release);
+        tokio::spawn(async move {
+            if let Err(err) = self.current(&db).await {
+                tracing::warn!(error = %err, "cannot load the alignment matrix yet; the first request will");
+            }
+            self.warming.store(false, Ordering::Release);
+        });
+    }
+
+    pub fn is_warming(&self) -> bool {
+        self.warming.load(Ordering::Acquire)
+    }
+
     /// The matrix as of the database's current data version.
     pub async fn current(&self, db: &PgPool) -> sqlx::Result<Arc<Matrix>> {
         // Held while catching up, so that concurrent requests wait for one refresh
@@ -50,7 +80,7 @@ impl AlignmentMatrix {
                 .await?;
                 // Re-reading most statements one by one costs more than one pass.
                 if changed.len() * 8 > matrix.columns.len() {
-                    Arc::new(Matrix::load(&mut tx, version).await?)
+                    self.load(&mut tx, version).await?
                 } else {
                     let refreshed = Arc::make_mut(matrix);
                     refreshed.reload(&mut tx, &changed).await?;
@@ -58,11 +88,25 @@ impl AlignmentMatrix {
                     matrix.clone()
                 }
             }
-            None => Arc::new(Matrix::load(&mut tx, version).await?),
+            None => self.load(&mut tx, version).await?,
         };
         tx.commit().await?;
         *current = Some(matrix.clone());
         Ok(matrix)
+    }
+
+    async fn load(&self, conn: &mut PgConnection, version: i64) -> sqlx::Result<Arc<Matrix>> {
+        let started = Instant::now();
+        let matrix = Matrix::load(conn, version).await?;
+        let elapsed = started.elapsed();
+        self.loads.observe(elapsed.as_secs_f64());
+        tracing::info!(
+            statements = matrix.columns.len(),
+            countries = matrix.rows.len(),
+            elapsed_ms = elapsed.as_millis(),
+            "alignment matrix loaded"
+        );
+        Ok(Arc::new(matrix))
     }
 }
 
