@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use fixedbitset::FixedBitSet;
+use futures::TryStreamExt;
 use prometheus_client::metrics::histogram::Histogram;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::Mutex;
@@ -256,7 +257,9 @@ impl Matrix {
         // Per country, each participation as one number: its statement's column times
         // the number of stances, plus its stance's index.
         let stance_count = i32::try_from(matrix.stances.len()).unwrap_or(i32::MAX);
-        let held: Vec<(String, Vec<i32>)> = sqlx::query_as(with_columns!(
+        // Read one country at a time: all of them at once would hold every
+        // participation twice in the service's memory (as numbers, then as bits).
+        let mut held = sqlx::query_as::<_, (String, Vec<i32>)>(with_columns!(
             "select g.country_code, array_agg(c.column_number * $1 + k.n::integer - 1) \
              from signature g \
              join columns c on c.id = g.statement_id \
@@ -266,9 +269,8 @@ impl Matrix {
              group by 1"
         ))
         .bind(stance_count)
-        .fetch_all(&mut *conn)
-        .await?;
-        for (country, participations) in held {
+        .fetch(&mut *conn);
+        while let Some((country, participations)) = held.try_next().await? {
             let row = matrix.row(&country);
             for participation in participations {
                 let participation = usize::try_from(participation).unwrap_or_default();
@@ -280,6 +282,7 @@ impl Matrix {
                 put(&mut row.any, column, true);
             }
         }
+        drop(held);
         let linked: Vec<(String, Vec<i32>)> = sqlx::query_as(with_columns!(
             "select t.topic_slug, array_agg(c.column_number) \
              from statement_topic t join columns c on c.id = t.statement_id \
