@@ -16,6 +16,7 @@ use moka::sync::Cache;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 
+use super::analytics::alignment::matrix::AlignmentMatrix;
 use super::metrics::Metrics;
 
 /// A stored answer: the headers and body of a 200 JSON response.
@@ -78,10 +79,15 @@ impl ResponseCache {
     }
 }
 
-/// Empties the cache whenever any instance commits a write. Runs until the pool closes;
-/// a lost connection is re-established, and the cache emptied since notifications may
-/// have been missed meanwhile.
-pub async fn follow_changes(db: PgPool, cache: Arc<ResponseCache>, metrics: Arc<Metrics>) {
+/// Empties the cache whenever any instance commits a write, and tells the alignment
+/// matrix. Runs until the pool closes; a lost connection is re-established, and the
+/// cache emptied since notifications may have been missed meanwhile.
+pub async fn follow_changes(
+    db: PgPool,
+    cache: Arc<ResponseCache>,
+    metrics: Arc<Metrics>,
+    alignment: Arc<AlignmentMatrix>,
+) {
     let mut backoff = Duration::from_millis(250);
     loop {
         let listener = async {
@@ -98,9 +104,13 @@ pub async fn follow_changes(db: PgPool, cache: Arc<ResponseCache>, metrics: Arc<
                         Ok(Some(_)) => {
                             cache.clear();
                             metrics.cache_invalidations.inc();
+                            alignment.data_changed();
                         }
                         // Reconnected: whatever happened in between is unknown.
-                        Ok(None) => cache.clear(),
+                        Ok(None) => {
+                            cache.clear();
+                            alignment.data_changed();
+                        }
                         Err(sqlx::Error::PoolClosed) => return,
                         Err(err) => {
                             tracing::warn!(error = %err, "listening for data changes failed; retrying");

@@ -98,14 +98,15 @@ impl AppState {
     pub fn new(db: PgPool, settings: HttpSettings) -> Self {
         let cache = Arc::new(ResponseCache::new(settings.cache_bytes));
         let metrics = Arc::new(Metrics::default());
+        let alignment = Arc::new(AlignmentMatrix::new(metrics.alignment_matrix_loads.clone()));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(cache::follow_changes(
                 db.clone(),
                 cache.clone(),
                 metrics.clone(),
+                alignment.clone(),
             ));
         }
-        let alignment = Arc::new(AlignmentMatrix::new(metrics.alignment_matrix_loads.clone()));
         Self {
             db,
             settings: Arc::new(settings),

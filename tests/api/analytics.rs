@@ -857,6 +857,30 @@ async fn alignment_ranks_countries_by_agreement_on_shared_statements() {
     assert_eq!(csv.len(), expected.len(), "all topics: only Xinjiang here");
 }
 
+/// The application on `db` as `signatories serve` starts it: loading its alignment
+/// matrix in the background.
+fn warming_up(db: sqlx::PgPool) -> TestApp {
+    let state = AppState::new(db.clone(), HttpSettings::default());
+    state.alignment.clone().warm_up(db.clone());
+    TestApp {
+        router: signatories::app(state),
+        db,
+    }
+}
+
+const MATRIX_LOADS: &str = "signatories_alignment_matrix_load_seconds_count";
+
+/// Polls until `/metrics` shows `loads` full loads of the alignment matrix.
+async fn wait_for_matrix_loads(app: &TestApp, loads: f64) {
+    for _ in 0..600 {
+        if metric(app, MATRIX_LOADS).await >= loads {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(metric(app, MATRIX_LOADS).await, loads);
+}
+
 /// A started instance loads its alignment matrix in the background and is not ready
 /// until it has, so that no alignment request pays for a full load (seconds at
 /// millions of participations).
@@ -869,13 +893,7 @@ async fn an_instance_is_ready_once_its_alignment_matrix_is_loaded() {
         .execute(&mut *blocker)
         .await
         .unwrap();
-    let state = AppState::new(db.clone(), HttpSettings::default());
-    state.alignment.clone().warm_up(db.clone());
-    let app = TestApp {
-        router: signatories::app(state),
-        db,
-    };
-    let loads = "signatories_alignment_matrix_load_seconds_count";
+    let app = warming_up(db);
 
     let warming = app.get("/readyz").await;
     assert_eq!(warming.status, StatusCode::SERVICE_UNAVAILABLE);
@@ -887,9 +905,10 @@ async fn an_instance_is_ready_once_its_alignment_matrix_is_loaded() {
         "{}",
         warming.text()
     );
-    assert_eq!(metric(&app, loads).await, 0.0);
+    assert_eq!(metric(&app, MATRIX_LOADS).await, 0.0);
 
     blocker.rollback().await.unwrap();
+    wait_for_matrix_loads(&app, 1.0).await;
     let mut ready = false;
     for _ in 0..600 {
         if app.get("/readyz").await.status == StatusCode::OK {
@@ -898,16 +917,55 @@ async fn an_instance_is_ready_once_its_alignment_matrix_is_loaded() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(ready, "still not ready once the load could run");
-    assert_eq!(metric(&app, loads).await, 1.0);
+    assert!(ready, "still not ready once the matrix is loaded");
 
     let alignment = app.get("/v1/countries/FRA/alignment").await;
     assert_eq!(alignment.status, StatusCode::OK);
     assert!(!alignment.json()["data"].as_array().unwrap().is_empty());
     assert_eq!(
-        metric(&app, loads).await,
+        metric(&app, MATRIX_LOADS).await,
         1.0,
         "the request was answered from the loaded matrix"
+    );
+}
+
+/// After a change to most statements (an import, say), the instance reloads its
+/// matrix in the background rather than in the next alignment request.
+#[tokio::test]
+async fn an_instance_reloads_its_alignment_matrix_after_a_bulk_change_unasked() {
+    let app = warming_up(crate::helpers::fresh_database().await);
+    wait_for_matrix_loads(&app, 1.0).await;
+    let signed: i64 = sqlx::query_scalar(
+        "select count(*) from signature where country_code = 'FRA' and withdrawn_on is null",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let statements: i64 = sqlx::query_scalar("select count(*) from statement")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        signed * 8 > statements,
+        "France's statements are more than an eighth of them: a full reload"
+    );
+
+    sqlx::query("delete from signature where country_code = 'FRA'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    wait_for_matrix_loads(&app, 2.0).await;
+
+    let alignment = app.get("/v1/countries/FRA/alignment").await.json();
+    assert_eq!(
+        alignment["data"],
+        json!([]),
+        "France took part in nothing now"
+    );
+    assert_eq!(
+        metric(&app, MATRIX_LOADS).await,
+        2.0,
+        "the request was answered from the matrix reloaded in the background"
     );
 }
 

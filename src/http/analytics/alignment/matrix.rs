@@ -16,13 +16,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use fixedbitset::FixedBitSet;
 use futures::TryStreamExt;
 use prometheus_client::metrics::histogram::Histogram;
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 
 /// The shared copy of one service instance.
 pub struct AlignmentMatrix {
@@ -30,7 +30,11 @@ pub struct AlignmentMatrix {
     /// How long each full load took (`Matrix::load`).
     loads: Histogram,
     warming: AtomicBool,
+    changed: Notify,
 }
+
+/// How long the background catch-up waits after a change for more to come.
+const CATCH_UP_DELAY: Duration = Duration::from_secs(1);
 
 impl AlignmentMatrix {
     pub fn new(loads: Histogram) -> Self {
@@ -38,12 +42,15 @@ impl AlignmentMatrix {
             current: Mutex::default(),
             loads,
             warming: AtomicBool::new(false),
+            changed: Notify::new(),
         }
     }
 
     /// Loads the matrix in the background, so that the first request does not wait
     /// for a full load (seconds at millions of participations); until it is loaded,
-    /// `is_warming` is true.
+    /// `is_warming` is true. Then keeps it current in the background too, catching up
+    /// after each burst of changes (`data_changed`), so that the first request after
+    /// an import that changed most statements does not wait for a full load either.
     pub fn warm_up(self: Arc<Self>, db: PgPool) {
         self.warming.store(true, Ordering::Release);
         tokio::spawn(async move {
@@ -51,7 +58,24 @@ impl AlignmentMatrix {
                 tracing::warn!(error = %err, "cannot load the alignment matrix yet; the first request will");
             }
             self.warming.store(false, Ordering::Release);
+            loop {
+                self.changed.notified().await;
+                // One catch-up for a burst of writes, not one per write.
+                tokio::time::sleep(CATCH_UP_DELAY).await;
+                match self.current(&db).await {
+                    Ok(_) => {}
+                    Err(sqlx::Error::PoolClosed) => return,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot bring the alignment matrix up to date; the next request will")
+                    }
+                }
+            }
         });
+    }
+
+    /// Called when any instance commits a change (`cache::follow_changes`).
+    pub fn data_changed(&self) {
+        self.changed.notify_one();
     }
 
     pub fn is_warming(&self) -> bool {
