@@ -189,7 +189,8 @@ enum Tally {
     /// about three times as many rows.
     Forum,
     /// `stance_tally_by_forum`: split by forum and kind, about seven times as many.
-    ForumAndKind,
+    /// `one_kind`: the statistics are of exactly one kind.
+    ForumAndKind { one_kind: bool },
 }
 
 impl Tally {
@@ -197,18 +198,20 @@ impl Tally {
         match self {
             Self::Topic => "stance_tally",
             Self::Forum => "stance_tally_by_forum_all_kinds",
-            Self::ForumAndKind => "stance_tally_by_forum",
+            Self::ForumAndKind { .. } => "stance_tally_by_forum",
         }
     }
 
     /// Whether the tally's rows of one topic are one per group and country: grouped
-    /// by every column of its key but the topic and country, no row of a country
-    /// needs adding to another of the same group.
+    /// by every column of its key but the topic and country (or reading one kind), no
+    /// row of a country needs adding to another of the same group.
     fn one_row_per_group_and_country(self, groups: &[GroupBy]) -> bool {
+        let year = groups.contains(&GroupBy::Year);
+        let year_and_forum = year && groups.contains(&GroupBy::Forum);
         match self {
-            Self::Topic => groups.contains(&GroupBy::Year),
-            Self::Forum => groups.contains(&GroupBy::Year) && groups.contains(&GroupBy::Forum),
-            Self::ForumAndKind => false,
+            Self::Topic => year,
+            Self::Forum => year_and_forum,
+            Self::ForumAndKind { one_kind } => one_kind && year_and_forum,
         }
     }
 }
@@ -247,7 +250,9 @@ impl Counted {
             return Self::Signatures;
         }
         let tally = match (groups.contains(&GroupBy::Forum), filter.kinds.is_empty()) {
-            (_, false) => Tally::ForumAndKind,
+            (_, false) => Tally::ForumAndKind {
+                one_kind: filter.kinds.len() == 1,
+            },
             (true, true) => Tally::Forum,
             (false, true) => Tally::Topic,
         };
