@@ -81,13 +81,17 @@ impl ResponseCache {
 
 /// Empties the cache whenever any instance commits a write, and tells the alignment
 /// matrix. Runs until the pool closes; a lost connection is re-established, and the
-/// cache emptied since notifications may have been missed meanwhile.
+/// same done once listening (again), since changes may have been missed meanwhile.
 pub async fn follow_changes(
     db: PgPool,
     cache: Arc<ResponseCache>,
     metrics: Arc<Metrics>,
     alignment: Arc<AlignmentMatrix>,
 ) {
+    let data_changed = || {
+        cache.clear();
+        alignment.data_changed();
+    };
     let mut backoff = Duration::from_millis(250);
     loop {
         let listener = async {
@@ -98,19 +102,15 @@ pub async fn follow_changes(
         match listener.await {
             Ok(mut listener) => {
                 backoff = Duration::from_millis(250);
-                cache.clear();
+                data_changed();
                 loop {
                     match listener.try_recv().await {
                         Ok(Some(_)) => {
-                            cache.clear();
+                            data_changed();
                             metrics.cache_invalidations.inc();
-                            alignment.data_changed();
                         }
                         // Reconnected: whatever happened in between is unknown.
-                        Ok(None) => {
-                            cache.clear();
-                            alignment.data_changed();
-                        }
+                        Ok(None) => data_changed(),
                         Err(sqlx::Error::PoolClosed) => return,
                         Err(err) => {
                             tracing::warn!(error = %err, "listening for data changes failed; retrying");

@@ -1209,6 +1209,7 @@ async fn assert_stance_statistics_follow_the_participations(app: &TestApp, after
         "group_by=year,forum,region&kind=joint_statement&from=2020-01-01&to=2023-06-30",
         "group_by=year,forum&kind=joint_letter&topic=xinjiang",
         "group_by=year,forum&kind=joint_statement&kind=recorded_vote",
+        "group_by=year,forum,region&kind=joint_statement&kind=joint_statement",
         "kind=joint_letter",
     ] {
         let shown = walk(app, &format!("/v1/stats/stances?{query}&limit=500")).await;

@@ -251,7 +251,7 @@ impl Counted {
         }
         let tally = match (groups.contains(&GroupBy::Forum), filter.kinds.is_empty()) {
             (_, false) => Tally::ForumAndKind {
-                one_kind: filter.kinds.len() == 1,
+                one_kind: filter.kinds.iter().all(|kind| *kind == filter.kinds[0]),
             },
             (true, true) => Tally::Forum,
             (false, true) => Tally::Topic,

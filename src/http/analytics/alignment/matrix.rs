@@ -49,13 +49,23 @@ impl AlignmentMatrix {
     /// Loads the matrix in the background, so that the first request does not wait
     /// for a full load (seconds at millions of participations); until it is loaded,
     /// `is_warming` is true. Then keeps it current in the background too, catching up
-    /// after each burst of changes (`data_changed`), so that the first request after
-    /// an import that changed most statements does not wait for a full load either.
+    /// a second after a change (`data_changed`), and at most once a second while
+    /// changes keep coming, so that the first request after an import that changed
+    /// most statements does not wait for a full load either.
     pub fn warm_up(self: Arc<Self>, db: PgPool) {
         self.warming.store(true, Ordering::Release);
         tokio::spawn(async move {
-            if let Err(err) = self.current(&db).await {
-                tracing::warn!(error = %err, "cannot load the alignment matrix yet; the first request will");
+            let mut backoff = Duration::from_millis(250);
+            loop {
+                match self.current(&db).await {
+                    Ok(_) => break,
+                    Err(sqlx::Error::PoolClosed) => return,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot load the alignment matrix yet; retrying")
+                    }
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
             }
             self.warming.store(false, Ordering::Release);
             loop {
