@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use signatories::{AppState, HttpSettings};
 
-use crate::helpers::{TestApp, TestResponse, metric};
+use crate::helpers::{TestApp, TestResponse, eventually, metric};
 
 #[derive(Debug, Clone, Deserialize)]
 struct DatasetStatement {
@@ -870,14 +870,9 @@ fn warming_up(db: sqlx::PgPool) -> TestApp {
 
 const MATRIX_LOADS: &str = "signatories_alignment_matrix_load_seconds_count";
 
-/// Polls until `/metrics` shows `loads` full loads of the alignment matrix.
+/// Waits until `/metrics` shows `loads` full loads of the alignment matrix.
 async fn wait_for_matrix_loads(app: &TestApp, loads: f64) {
-    for _ in 0..600 {
-        if metric(app, MATRIX_LOADS).await >= loads {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    eventually(async || metric(app, MATRIX_LOADS).await >= loads).await;
     assert_eq!(metric(app, MATRIX_LOADS).await, loads);
 }
 
@@ -909,15 +904,10 @@ async fn an_instance_is_ready_once_its_alignment_matrix_is_loaded() {
 
     blocker.rollback().await.unwrap();
     wait_for_matrix_loads(&app, 1.0).await;
-    let mut ready = false;
-    for _ in 0..600 {
-        if app.get("/readyz").await.status == StatusCode::OK {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(ready, "still not ready once the matrix is loaded");
+    assert!(
+        eventually(async || app.get("/readyz").await.status == StatusCode::OK).await,
+        "still not ready once the matrix is loaded"
+    );
 
     let alignment = app.get("/v1/countries/FRA/alignment").await;
     assert_eq!(alignment.status, StatusCode::OK);

@@ -309,3 +309,15 @@ pub async fn metric(app: &TestApp, name: &str) -> f64 {
         })
         .unwrap_or_else(|| panic!("{name} not in:\n{text}"))
 }
+
+/// Whether `check` comes to hold within 30 s, asked every 50 ms: for what a background
+/// task (a NOTIFY's listener, the alignment matrix's load) brings about.
+pub async fn eventually(check: impl AsyncFn() -> bool) -> bool {
+    for _ in 0..600 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
