@@ -55,11 +55,11 @@ impl Database {
 
 /// The settings of the service's database sessions.
 ///
-/// Every query is planned for its own parameters: one country has signed 40,000
-/// statements and another two, so the generic plan PostgreSQL would otherwise settle
-/// on after five executions of a prepared statement is wrong for most of them. No
-/// JIT compilation: it cost 100-200 ms on queries that run in a few hundred, when the
-/// planner overestimated their rows.
+/// Every query is planned for its own parameters: one country has signed tens of
+/// thousands of statements and another two, so the generic plan PostgreSQL would
+/// otherwise settle on after five executions of a prepared statement is wrong for most
+/// of them. No JIT compilation: when the planner overestimates a query's rows, compiling
+/// costs more than running it.
 pub fn session_settings(options: PgConnectOptions) -> PgConnectOptions {
     options.options([("plan_cache_mode", "force_custom_plan"), ("jit", "off")])
 }
@@ -68,10 +68,7 @@ pub fn session_settings(options: PgConnectOptions) -> PgConnectOptions {
 /// one unique key (a statement's row, its list, its sources; a topic's calendar and
 /// spans): those plan the same for every key, so they keep PostgreSQL's cached generic
 /// plan rather than being planned again on every run as the session setting above has
-/// it. Planning cost more than running them: planned on every run, a statement with 150
-/// signatories was served about 650 times a second on the benchmark machine; with
-/// cached plans, about 1,000. A topic's switchers, planned on every run, took 25 ms
-/// (median over every topic at 5 million signatures); with cached plans, 21 ms.
+/// it. Planning them costs more than running them.
 pub const BEGIN_KEYED_READ: &str =
     "begin isolation level repeatable read, read only; set local plan_cache_mode = auto";
 

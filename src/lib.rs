@@ -4,7 +4,6 @@
 //! The library builds the whole application ([`app`]) from an [`AppState`]; the
 //! binary only parses the command line, and tests run the same router in-process.
 
-pub mod audit;
 pub mod config;
 pub mod datasets;
 pub mod db;
@@ -13,6 +12,7 @@ pub mod embedded;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod store;
 pub mod tabular;
 pub mod transfer;
 pub mod validation;

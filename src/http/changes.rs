@@ -6,29 +6,17 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::Value;
 
 use super::AppState;
-use super::listing::{Cursor, DEFAULT_LIMIT, MAX_LIMIT};
+use super::listing::{DEFAULT_LIMIT, MAX_LIMIT};
 use super::params::{Choice, Params};
 use crate::error::AppResult;
+use crate::store::changes::{self, Change};
+use crate::store::keyset::Cursor;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/changes", get(list_changes))
-}
-
-#[derive(Debug, Serialize, sqlx::FromRow)]
-struct Change {
-    id: i64,
-    entity: String,
-    entity_id: String,
-    action: String,
-    actor: String,
-    changed_at: DateTime<Utc>,
-    before: Option<Value>,
-    after: Option<Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,16 +39,6 @@ impl Choice for Entity {
         ("topic", Self::Topic),
         ("country", Self::Country),
     ];
-}
-
-impl Entity {
-    fn name(self) -> &'static str {
-        Self::CHOICES
-            .iter()
-            .find(|(_, e)| *e == self)
-            .expect("named")
-            .0
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -121,16 +99,13 @@ async fn list_changes(State(state): State<AppState>, mut params: Params) -> AppR
     }
     params.finish()?;
 
-    let mut rows: Vec<Change> = sqlx::query_as(
-        "select id, entity, entity_id, action, actor, changed_at, before, after from change \
-         where id > $1 and ($2::text is null or entity = $2) and ($3::text is null or entity_id = $3) \
-         order by id limit $4",
+    let mut rows = changes::feed(
+        &state.db,
+        after,
+        entity.map(Entity::name),
+        entity_id.as_deref(),
+        i64::from(limit) + 1,
     )
-    .bind(after)
-    .bind(entity.map(Entity::name))
-    .bind(entity_id)
-    .bind(i64::from(limit) + 1)
-    .fetch_all(&state.db)
     .await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);

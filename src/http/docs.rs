@@ -15,7 +15,7 @@ use tokio::sync::OnceCell;
 use tower::ServiceExt;
 
 use super::AppState;
-use super::caching::Fixed;
+use super::conditional::Fixed;
 use crate::error::Problem;
 
 /// The contract as written: the file the tests check the router and every response

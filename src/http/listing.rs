@@ -4,17 +4,14 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::{Stream, StreamExt, TryStreamExt};
-use serde::{Deserialize, Serialize};
-use sqlx::pool::PoolConnection;
+use serde::Serialize;
+use sqlx::FromRow;
 use sqlx::postgres::PgRow;
-use sqlx::{FromRow, PgConnection, PgPool, Postgres, QueryBuilder, Transaction};
 
 use super::params::{Choice, Params};
-use crate::db::BEGIN_KEYED_READ;
 use crate::error::{AppError, AppResult};
+use crate::store::keyset::{Cursor, ListQuery, Reading};
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 500;
@@ -49,44 +46,6 @@ enum Count {
 impl Choice for Count {
     const CHOICES: &'static [(&'static str, Self)] =
         &[("none", Self::None), ("exact", Self::Exact)];
-}
-
-/// Where a page starts: the sort it belongs to and the last row's sort key and id.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Cursor {
-    #[serde(rename = "s")]
-    pub sort: String,
-    #[serde(rename = "k")]
-    pub key: String,
-    #[serde(rename = "i")]
-    pub id: String,
-}
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("a cursor serialises"))
-    }
-
-    pub fn decode(token: &str) -> Option<Self> {
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token).ok()?).ok()
-    }
-
-    /// The keyset condition `(key_column, id_column) > (key, id)` (`<` for a
-    /// descending order), the key cast to `key_type`: the rows after this cursor.
-    pub fn push_after(
-        &self,
-        qb: &mut QueryBuilder<Postgres>,
-        (key_column, key_type): (&str, &str),
-        id_column: &str,
-        ascending: bool,
-    ) {
-        let op = if ascending { ">" } else { "<" };
-        qb.push(format!("({key_column}, {id_column}) {op} ("))
-            .push_bind(self.key.clone())
-            .push(format!("::{key_type}, "))
-            .push_bind(self.id.clone())
-            .push(")");
-    }
 }
 
 /// The paging parameters of a list request.
@@ -210,62 +169,15 @@ impl<T: Serialize> IntoResponse for Page<T> {
     }
 }
 
-/// The connection a list is read through.
-pub enum Reading {
-    /// Each query planned for its own parameters, as the session has it: lists by
-    /// country, topic or dates, whose best plan differs from one to the next.
-    Planned(PoolConnection<Postgres>),
-    /// One read-only snapshot with cached plans (`BEGIN_KEYED_READ`): lists within one
-    /// statement, or a topic's timeline and switchers (ranges of tables kept per
-    /// topic), which plan alike for every statement or topic.
-    Keyed(Transaction<'static, Postgres>),
-}
-
-impl Reading {
-    pub async fn planned(db: &PgPool) -> AppResult<Self> {
-        Ok(Self::Planned(db.acquire().await?))
-    }
-
-    pub async fn keyed(db: &PgPool) -> AppResult<Self> {
-        Ok(Self::Keyed(db.begin_with(BEGIN_KEYED_READ).await?))
-    }
-
-    /// Ends a keyed read's transaction (a planned read has none).
-    pub async fn finish(self) -> Result<(), sqlx::Error> {
-        match self {
-            Self::Planned(_) => Ok(()),
-            Self::Keyed(tx) => tx.commit().await,
-        }
-    }
-}
-
-impl std::ops::Deref for Reading {
-    type Target = PgConnection;
-
-    fn deref(&self) -> &PgConnection {
-        match self {
-            Self::Planned(conn) => conn,
-            Self::Keyed(tx) => tx,
-        }
-    }
-}
-
-impl std::ops::DerefMut for Reading {
-    fn deref_mut(&mut self) -> &mut PgConnection {
-        match self {
-            Self::Planned(conn) => conn,
-            Self::Keyed(tx) => tx,
-        }
-    }
-}
-
 /// Answers a list request from its query (filters and keyset applied, ordered): a
-/// JSON page, or with `format=csv` every matching row streamed. `count` builds the
-/// `count(*)` query for `count=exact`; `csv_row` flattens a row for CSV.
+/// JSON page, or with `format=csv` every matching row streamed. The query's count
+/// answers `count=exact`; `csv_row` flattens a row for CSV.
 pub async fn list_response<R, C>(
     mut reading: Reading,
-    mut query: QueryBuilder<Postgres>,
-    count: impl FnOnce() -> QueryBuilder<Postgres>,
+    ListQuery {
+        rows: mut query,
+        count,
+    }: ListQuery<'_>,
     paging: &Paging,
     uri: &Uri,
     (file_stem, csv_row): (&str, fn(R) -> C),
@@ -304,7 +216,7 @@ where
 }
 
 /// A CSV response streamed from the database, one record per row, so that an export
-/// of millions of rows holds only one row in memory. `R::default()` gives the header.
+/// of any size holds only one row in memory. `R::default()` gives the header.
 pub fn csv_stream<R, S>(file_stem: &str, rows: S) -> Response
 where
     R: Serialize + Default + Send + 'static,
@@ -347,17 +259,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        let cursor = Cursor {
-            sort: "-date".into(),
-            key: "2019-07-08".into(),
-            id: "hrc41-letter-critical-2019-07-08".into(),
-        };
-        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
-        assert_eq!(Cursor::decode("not-a-cursor"), None);
-    }
 
     #[test]
     fn the_next_link_keeps_the_query_and_replaces_the_cursor() {

@@ -55,7 +55,7 @@ impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("signatories");
         let requests = Family::<RequestLabels, Counter>::default();
-        // 0.25 ms to ~8 s: dashboards' cached hits through CSV exports.
+        // Exponential buckets wide enough for both a cached hit and a whole CSV export.
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
             (|| Histogram::new(exponential_buckets(0.000_25, 2.0, 16))) as fn() -> Histogram,
         );
@@ -88,7 +88,7 @@ impl Default for Metrics {
             "Times the response cache was emptied because the data changed",
             cache_invalidations.clone(),
         );
-        // 1 ms to ~2 min: an empty database through tens of millions of participations.
+        // Exponential buckets from an empty database to the largest one the service serves.
         let alignment_matrix_loads = Histogram::new(exponential_buckets(0.001, 2.0, 18));
         registry.register(
             "alignment_matrix_load_seconds",

@@ -3,9 +3,8 @@
 mod analytics;
 mod auth;
 mod body;
-mod cache;
-mod caching;
 mod changes;
+mod conditional;
 mod countries;
 mod docs;
 mod health;
@@ -13,7 +12,7 @@ mod listing;
 mod metrics;
 mod params;
 mod participations;
-mod stance_spans;
+mod response_cache;
 mod statements;
 mod topics;
 
@@ -36,11 +35,11 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use self::analytics::alignment::matrix::AlignmentMatrix;
-use self::cache::ResponseCache;
 use self::metrics::Metrics;
+use self::response_cache::ResponseCache;
 use crate::config::Config;
 use crate::error::{PROBLEM_JSON, Problem};
+use crate::store::alignment::AlignmentMatrix;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -94,13 +93,13 @@ impl Default for HttpSettings {
 
 impl AppState {
     /// The state of one service instance. Inside a tokio runtime it also starts
-    /// following other instances' writes (`cache::follow_changes`).
+    /// following other instances' writes (`response_cache::follow_changes`).
     pub fn new(db: PgPool, settings: HttpSettings) -> Self {
         let cache = Arc::new(ResponseCache::new(settings.cache_bytes));
         let metrics = Arc::new(Metrics::default());
         let alignment = Arc::new(AlignmentMatrix::new(metrics.alignment_matrix_loads.clone()));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(cache::follow_changes(
+            runtime.spawn(response_cache::follow_changes(
                 db.clone(),
                 cache.clone(),
                 metrics.clone(),
@@ -162,7 +161,7 @@ pub fn app(state: AppState) -> Router {
         .merge(participations::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            caching::conditional_get,
+            conditional::conditional_get,
         ));
 
     Router::new()

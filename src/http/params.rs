@@ -98,8 +98,17 @@ vocabulary_params!(
 );
 
 /// A parameter limited to a fixed set of words, e.g. `sort` or `format`.
-pub trait Choice: Sized + Copy + 'static {
+pub trait Choice: Sized + Copy + PartialEq + 'static {
     const CHOICES: &'static [(&'static str, Self)];
+
+    /// The word a client writes for this choice.
+    fn name(self) -> &'static str {
+        Self::CHOICES
+            .iter()
+            .find(|(_, choice)| *choice == self)
+            .expect("every choice has a name")
+            .0
+    }
 }
 
 impl Params {

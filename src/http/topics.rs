@@ -5,20 +5,19 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
-use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::{PgConnection, QueryBuilder};
 
 use super::AppState;
 use super::auth::Editor;
 use super::body::{self, JsonBody};
-use super::caching::{check_if_match, created, tag_of, tagged_json};
-use super::listing::{Cursor, Paging, Reading, list_response};
+use super::conditional::{check_if_match, created, tag_of, tagged_json};
+use super::listing::{Paging, list_response};
 use super::params::Params;
-use crate::audit;
-use crate::domain::Slug;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
+use crate::store::changes;
+use crate::store::keyset::{Cursor, Reading};
+use crate::store::topics::{self, Topic};
 use crate::validation::Checker;
 
 pub fn router() -> Router<AppState> {
@@ -26,25 +25,6 @@ pub fn router() -> Router<AppState> {
         .route("/v1/topics", get(list_topics).post(create_topic))
         .route("/v1/topics/{slug}", get(get_topic).patch(update_topic))
 }
-
-#[derive(Debug, Default, Serialize, sqlx::FromRow)]
-pub struct Topic {
-    pub slug: String,
-    pub name: String,
-    pub description: String,
-    pub statement_count: i64,
-    pub first_issued_on: Option<NaiveDate>,
-    pub last_issued_on: Option<NaiveDate>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub version: i32,
-}
-
-const TOPIC_SELECT: &str = "select t.slug, t.name, t.description, \
-        count(c.statement_id) as statement_count, min(c.issued_on) as first_issued_on, max(c.issued_on) as last_issued_on, \
-        t.created_at, t.updated_at, t.version \
-    from topic t \
-    left join topic_calendar c on c.topic_slug = t.slug";
 
 const TOPIC_SORT: &str = "slug";
 
@@ -56,15 +36,9 @@ async fn list_topics(
 ) -> AppResult<Response> {
     let paging = Paging::parse(&mut params, &headers, TOPIC_SORT);
     params.finish()?;
-    let mut qb = QueryBuilder::new(format!("{TOPIC_SELECT} where true"));
-    if let Some(cursor) = &paging.cursor {
-        qb.push(" and t.slug > ").push_bind(cursor.id.clone());
-    }
-    qb.push(" group by t.slug order by t.slug");
     list_response(
         Reading::planned(&state.db).await?,
-        qb,
-        || QueryBuilder::new("select count(*) from topic"),
+        topics::list(paging.cursor.as_ref()),
         &paging,
         &uri,
         ("topics", std::convert::identity),
@@ -77,25 +51,13 @@ async fn list_topics(
     .await
 }
 
-async fn load_topic(conn: &mut PgConnection, slug: &str) -> AppResult<Topic> {
-    let not_found = || AppError::NotFound(format!("Topic {slug:?}"));
-    Slug::parse(slug).map_err(|_| not_found())?;
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{TOPIC_SELECT} where t.slug = $1 group by t.slug"
-    )))
-    .bind(slug)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(not_found)
-}
-
 async fn get_topic(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     params: Params,
 ) -> AppResult<Response> {
     params.finish()?;
-    let topic = load_topic(&mut *state.db.acquire().await?, &slug).await?;
+    let topic = topics::load(&mut *state.db.acquire().await?, &slug).await?;
     Ok(tagged_json(StatusCode::OK, &topic))
 }
 
@@ -124,16 +86,10 @@ async fn create_topic(
     JsonBody(input): JsonBody<TopicInput>,
 ) -> AppResult<Response> {
     let (slug, name, description) = validate(input)?;
-    let mut tx = audit::begin(&state.db).await?;
-    sqlx::query("insert into topic (slug, name, description) values ($1, $2, $3)")
-        .bind(&slug)
-        .bind(&name)
-        .bind(&description)
-        .execute(&mut *tx)
-        .await
-        .map_err(AppError::from_db)?;
-    let topic = load_topic(&mut tx, &slug).await?;
-    audit::created(&mut tx, "topic", &slug, &editor.name, &topic).await?;
+    let mut tx = changes::begin(&state.db).await?;
+    topics::insert(&mut tx, &slug, &name, &description).await?;
+    let topic = topics::load(&mut tx, &slug).await?;
+    changes::created(&mut tx, "topic", &slug, &editor.name, &topic).await?;
     tx.commit().await?;
     Ok(created(&format!("/v1/topics/{slug}"), &topic))
 }
@@ -145,12 +101,9 @@ async fn update_topic(
     editor: Editor,
     JsonBody(patch): JsonBody<Value>,
 ) -> AppResult<Response> {
-    let mut tx = audit::begin(&state.db).await?;
-    let before = load_topic(&mut tx, &slug).await?;
-    sqlx::query("select 1 from topic where slug = $1 for update")
-        .bind(&slug)
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = changes::begin(&state.db).await?;
+    let before = topics::load(&mut tx, &slug).await?;
+    topics::lock(&mut tx, &slug).await?;
     let current = TopicInput {
         slug: Some(before.slug.clone()),
         name: Some(before.name.clone()),
@@ -159,15 +112,9 @@ async fn update_topic(
     let (_, name, description) = validate(body::merge_patch(&current, &patch, &["slug"])?)?;
     // After validation, as for statements (RFC 9110 §13.2.2).
     check_if_match(&headers, Some(&tag_of(&before)))?;
-    sqlx::query("update topic set name = $2, description = $3 where slug = $1")
-        .bind(&slug)
-        .bind(&name)
-        .bind(&description)
-        .execute(&mut *tx)
-        .await
-        .map_err(AppError::from_db)?;
-    let after = load_topic(&mut tx, &slug).await?;
-    audit::updated(&mut tx, "topic", &slug, &editor.name, &before, &after).await?;
+    topics::update(&mut tx, &slug, &name, &description).await?;
+    let after = topics::load(&mut tx, &slug).await?;
+    changes::updated(&mut tx, "topic", &slug, &editor.name, &before, &after).await?;
     tx.commit().await?;
     Ok(tagged_json(StatusCode::OK, &after))
 }

@@ -18,7 +18,7 @@ use serde::de::value::MapDeserializer;
 use sqlx::{PgConnection, PgPool};
 
 use super::rows::{CountryRow, SignatoryRow, SourceRow, StatementRow, TopicRow};
-use crate::audit;
+use crate::store::changes as audit;
 use crate::domain::{Role, Stance, StatementKind};
 use crate::validation::{Checker, check_participation};
 

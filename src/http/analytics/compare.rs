@@ -8,31 +8,13 @@ use serde::Serialize;
 use sqlx::types::Json as SqlJson;
 
 use super::json_or_csv;
-use crate::domain::{EffectiveStance, Role, Slug};
-use crate::error::{AppError, AppResult};
+use crate::domain::Slug;
+use crate::error::AppResult;
 use crate::http::AppState;
-use crate::http::countries::Country;
 use crate::http::listing::Format;
 use crate::http::params::Params;
-use crate::http::statements::{STATEMENT_COLUMNS, Statement};
-
-/// One country of either statement.
-#[derive(Debug, Serialize, sqlx::FromRow)]
-struct ComparedCountry {
-    country: SqlJson<Country>,
-    /// `both`, `only_a` or `only_b`.
-    presence: String,
-    a: Option<SqlJson<Part>>,
-    b: Option<SqlJson<Part>>,
-    opposite_sides: bool,
-}
-
-/// A country's part in one of the two statements.
-#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]
-struct Part {
-    role: Role,
-    effective_stance: EffectiveStance,
-}
+use crate::store::comparison::{self, ComparedCountry, Part};
+use crate::store::statements::{self, Statement};
 
 #[derive(Debug, Default, Serialize)]
 struct Counts {
@@ -109,41 +91,8 @@ pub(super) async fn compare(
     params.finish()?;
     let (a, b) = (a.expect("checked"), b.expect("checked"));
 
-    let mut statements: Vec<Statement> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {STATEMENT_COLUMNS} from statement s where s.id in ($1, $2)"
-    )))
-    .bind(a.as_str())
-    .bind(b.as_str())
-    .fetch_all(&state.db)
-    .await?;
-    let mut take = |id: &Slug| {
-        let at = statements.iter().position(|s| s.id == id.as_str());
-        at.map(|i| statements.swap_remove(i))
-            .ok_or_else(|| AppError::NotFound(format!("Statement {:?}", id.as_str())))
-    };
-    let (a, b) = (take(&a)?, take(&b)?);
-
-    // Both participations side by side; opposite_sides() is the SQL definition of
-    // taking opposite sides (critical against supportive, yes against no).
-    let countries: Vec<ComparedCountry> = sqlx::query_as(
-        "with a as (select * from participation where statement_id = $1), \
-              b as (select * from participation where statement_id = $2) \
-         select to_jsonb(c) as country, \
-                case when a.country_code is null then 'only_b' \
-                     when b.country_code is null then 'only_a' else 'both' end as presence, \
-                case when a.country_code is not null \
-                     then jsonb_build_object('role', a.role, 'effective_stance', a.effective_stance) end as a, \
-                case when b.country_code is not null \
-                     then jsonb_build_object('role', b.role, 'effective_stance', b.effective_stance) end as b, \
-                coalesce(opposite_sides(a.effective_stance, b.effective_stance), false) as opposite_sides \
-         from a full join b on b.country_code = a.country_code \
-         join country c on c.code = coalesce(a.country_code, b.country_code) \
-         order by (a.country_code is null), (b.country_code is null), c.name, c.code",
-    )
-    .bind(&a.id)
-    .bind(&b.id)
-    .fetch_all(&state.db)
-    .await?;
+    let (a, b) = statements::load_pair(&state.db, &a, &b).await?;
+    let countries = comparison::countries(&state.db, &a.id, &b.id).await?;
 
     let mut counts = Counts::default();
     for c in &countries {

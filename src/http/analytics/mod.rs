@@ -5,7 +5,7 @@
 //! of a country's record) live in SQL once: see migrations/…_schema.sql and
 //! migrations/…_analytics.sql.
 
-pub(crate) mod alignment;
+mod alignment;
 mod compare;
 mod stats;
 mod topic;
@@ -17,8 +17,6 @@ use serde::Serialize;
 
 use super::AppState;
 use super::listing::{Format, csv_stream};
-use crate::domain::Slug;
-use crate::error::{AppError, AppResult};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,17 +27,6 @@ pub fn router() -> Router<AppState> {
         // A path of its own: axum matches the literal segment before `/v1/statements/{id}`.
         .route("/v1/statements/compare", get(compare::compare))
         .route("/v1/countries/{code}/alignment", get(alignment::alignment))
-}
-
-/// The topic a path names, or a 404.
-async fn topic_from_path(db: &sqlx::PgPool, slug: &str) -> AppResult<Slug> {
-    let not_found = || AppError::NotFound(format!("Topic {slug:?}"));
-    let slug = Slug::parse(slug).map_err(|_| not_found())?;
-    let exists: bool = sqlx::query_scalar("select exists (select 1 from topic where slug = $1)")
-        .bind(slug.as_str())
-        .fetch_one(db)
-        .await?;
-    if exists { Ok(slug) } else { Err(not_found()) }
 }
 
 /// A whole (unpaged) answer: the JSON document, or its rows flattened for CSV.

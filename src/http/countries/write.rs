@@ -7,13 +7,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use super::{Country, load_country};
-use crate::audit;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::AppState;
 use crate::http::auth::Admin;
 use crate::http::body::{self, JsonBody};
-use crate::http::caching::{check_if_match, created, tag_of, tagged_json};
+use crate::http::conditional::{check_if_match, created, tag_of, tagged_json};
+use crate::store::changes;
+use crate::store::countries::{self, Country};
 use crate::validation::Checker;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -119,12 +119,7 @@ async fn validate(conn: &mut PgConnection, input: CountryInput) -> AppResult<Cou
                 "only a country that ended (ended_on) has a successor",
             );
         }
-        let exists: bool =
-            sqlx::query_scalar("select exists (select 1 from country where code = $1)")
-                .bind(successor)
-                .fetch_one(&mut *conn)
-                .await?;
-        if !exists {
+        if !countries::exists(conn, successor).await? {
             check.error(
                 "successor_code",
                 format!("{successor:?} is not a known country code"),
@@ -151,47 +146,15 @@ async fn validate(conn: &mut PgConnection, input: CountryInput) -> AppResult<Cou
     })
 }
 
-async fn save(conn: &mut PgConnection, c: &Country, insert: bool) -> AppResult<Country> {
-    let sql = if insert {
-        "insert into country (code, iso2, numeric_code, iso3166_3, name, official_name, common_name, region, \
-         subregion, intermediate_region, un_member, un_observer, un_admission_date, ended_on, successor_code) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) returning *"
-    } else {
-        "update country set iso2 = $2, numeric_code = $3, iso3166_3 = $4, name = $5, official_name = $6, \
-         common_name = $7, region = $8, subregion = $9, intermediate_region = $10, un_member = $11, \
-         un_observer = $12, un_admission_date = $13, ended_on = $14, successor_code = $15 \
-         where code = $1 returning *"
-    };
-    sqlx::query_as(sql)
-        .bind(&c.code)
-        .bind(&c.iso2)
-        .bind(&c.numeric_code)
-        .bind(&c.iso3166_3)
-        .bind(&c.name)
-        .bind(&c.official_name)
-        .bind(&c.common_name)
-        .bind(&c.region)
-        .bind(&c.subregion)
-        .bind(&c.intermediate_region)
-        .bind(c.un_member)
-        .bind(c.un_observer)
-        .bind(c.un_admission_date)
-        .bind(c.ended_on)
-        .bind(&c.successor_code)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(AppError::from_db)
-}
-
 pub(super) async fn create_country(
     State(state): State<AppState>,
     Admin(admin): Admin,
     JsonBody(input): JsonBody<CountryInput>,
 ) -> AppResult<Response> {
-    let mut tx = audit::begin(&state.db).await?;
+    let mut tx = changes::begin(&state.db).await?;
     let country = validate(&mut tx, input).await?;
-    let country = save(&mut tx, &country, true).await?;
-    audit::created(&mut tx, "country", &country.code, &admin.name, &country).await?;
+    let country = countries::save(&mut tx, &country, true).await?;
+    changes::created(&mut tx, "country", &country.code, &admin.name, &country).await?;
     tx.commit().await?;
     Ok(created(
         &format!("/v1/countries/{}", country.code),
@@ -206,14 +169,14 @@ pub(super) async fn update_country(
     Admin(admin): Admin,
     JsonBody(patch): JsonBody<Value>,
 ) -> AppResult<Response> {
-    let mut tx = audit::begin(&state.db).await?;
-    let before = load_country(&mut tx, &code, true).await?;
+    let mut tx = changes::begin(&state.db).await?;
+    let before = countries::load(&mut tx, &code, true).await?;
     let input = body::merge_patch(&CountryInput::from(&before), &patch, &["code"])?;
     let country = validate(&mut tx, input).await?;
     // After validation, as for statements (RFC 9110 §13.2.2).
     check_if_match(&headers, Some(&tag_of(&before)))?;
-    let after = save(&mut tx, &country, false).await?;
-    audit::updated(
+    let after = countries::save(&mut tx, &country, false).await?;
+    changes::updated(
         &mut tx,
         "country",
         &after.code,

@@ -1,24 +1,20 @@
 //! Statements: the list with its filters, one statement with its signatories and
 //! sources, a statement's signatories as a list of their own, and the writes that
-//! correct and extend them. The shapes and the SQL that loads them live here; the
-//! handlers in `read` and `write`.
+//! correct and extend them. Their CSV shapes live here; the handlers in `read` and
+//! `write`, the checks of what editors send in `input`.
 
+mod input;
 mod read;
 mod write;
 
-pub(super) use read::StatementFilter;
-
 use axum::Router;
 use axum::routing::{delete, get, post, put};
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use sqlx::PgConnection;
-use sqlx::types::Json as SqlJson;
+use chrono::NaiveDate;
+use serde::Serialize;
 
 use super::AppState;
-use super::countries::Country;
-use crate::domain::{EffectiveStance, Role, Slug, Stance, StatementKind};
-use crate::error::{AppError, AppResult};
+use crate::store::signatures::Signatory;
+use crate::store::statements::Statement;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -45,57 +41,6 @@ pub fn router() -> Router<AppState> {
             "/v1/statements/{id}/sources/{source_id}",
             delete(write::delete_source),
         )
-}
-
-/// The columns of [`Statement`], for any query over `statement s`.
-pub const STATEMENT_COLUMNS: &str = "s.id, s.title, s.kind, s.forum, s.session, s.issued_on, s.un_symbol, \
-    s.stance, s.summary, s.notes, s.reported_count, s.list_complete, s.signatory_count, \
-    s.participant_count, s.stance_counts, s.created_at, s.updated_at, s.version, \
-    (select to_jsonb(c) from country c where c.code = s.lead_country) as lead_country, \
-    array(select t.topic_slug from statement_topic t where t.statement_id = s.id order by t.topic_slug) as topics";
-
-/// Countries per effective stance, every stance present (zero when none).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct StanceCounts {
-    pub critical: i64,
-    pub supportive: i64,
-    pub neutral: i64,
-    pub abstain: i64,
-    pub withdrawn: i64,
-    pub yes: i64,
-    pub no: i64,
-}
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct Statement {
-    pub id: String,
-    pub title: String,
-    pub kind: StatementKind,
-    pub forum: String,
-    pub session: Option<String>,
-    pub issued_on: NaiveDate,
-    pub un_symbol: Option<String>,
-    pub stance: Option<Stance>,
-    pub lead_country: Option<SqlJson<Country>>,
-    pub topics: Vec<String>,
-    pub summary: String,
-    pub notes: String,
-    /// As published; compare with `participant_count` to see partial lists.
-    pub reported_count: Option<i32>,
-    pub list_complete: bool,
-    /// Countries taking part now (withdrawn ones excluded).
-    pub signatory_count: i32,
-    /// Rows held, withdrawn ones included.
-    pub participant_count: i32,
-    pub stance_counts: SqlJson<StanceCounts>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub version: i32,
-    /// Full-text relevance, where a list was searched; a sort key, not shown.
-    #[serde(skip)]
-    #[sqlx(default)]
-    pub rank: f32,
 }
 
 /// The flat CSV form of [`Statement`].
@@ -157,21 +102,6 @@ impl From<Statement> for StatementCsv {
     }
 }
 
-/// A country's participation, as embedded in a statement or listed on its own.
-#[derive(Debug, Serialize, sqlx::FromRow)]
-pub struct Signatory {
-    #[sqlx(flatten)]
-    pub country: Country,
-    pub role: Role,
-    pub effective_stance: EffectiveStance,
-    pub joined_on: Option<NaiveDate>,
-    pub withdrawn_on: Option<NaiveDate>,
-    /// When the participation took effect: `joined_on`, else the statement's date.
-    pub effective_on: NaiveDate,
-    pub source_url: Option<String>,
-    pub note: String,
-}
-
 #[derive(Debug, Default, Serialize)]
 pub(super) struct SignatoryCsv {
     country_code: String,
@@ -204,77 +134,4 @@ impl From<Signatory> for SignatoryCsv {
             note: s.note,
         }
     }
-}
-
-/// The country's own columns rather than `to_jsonb(c)`: a statement embeds a hundred or
-/// more, and building each as JSON in the database and parsing it again in the service
-/// cost both more than the columns themselves.
-pub(super) const SIGNATORY_COLUMNS: &str = "c.code, c.iso2, c.numeric_code, c.iso3166_3, c.name, \
-    c.official_name, c.common_name, c.region, c.subregion, c.intermediate_region, c.un_member, \
-    c.un_observer, c.un_admission_date, c.ended_on, c.successor_code, \
-    p.role, p.effective_stance, p.joined_on, p.withdrawn_on, p.effective_on, p.source_url, p.note";
-
-#[derive(Debug, Serialize, sqlx::FromRow)]
-pub struct Source {
-    pub id: i64,
-    pub url: String,
-    pub title: String,
-    pub publisher: String,
-    pub accessed_on: Option<NaiveDate>,
-}
-
-/// A statement with everything about it: what `GET /v1/statements/{id}` shows.
-#[derive(Debug, Serialize)]
-pub struct StatementDetail {
-    #[serde(flatten)]
-    pub statement: Statement,
-    pub signatories: Vec<Signatory>,
-    pub sources: Vec<Source>,
-}
-
-fn not_found(id: &str) -> AppError {
-    AppError::NotFound(format!("Statement {id:?}"))
-}
-
-/// The statement, if it exists. `lock` takes its row lock for a write.
-pub(super) async fn load_statement(
-    conn: &mut PgConnection,
-    id: &str,
-    lock: bool,
-) -> AppResult<Statement> {
-    Slug::parse(id).map_err(|_| not_found(id))?;
-    let lock = if lock { " for update of s" } else { "" };
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {STATEMENT_COLUMNS} from statement s where s.id = $1{lock}"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| not_found(id))
-}
-
-pub(super) async fn load_detail(
-    conn: &mut PgConnection,
-    id: &str,
-    lock: bool,
-) -> AppResult<StatementDetail> {
-    let statement = load_statement(conn, id, lock).await?;
-    let signatories = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {SIGNATORY_COLUMNS} from participation p join country c on c.code = p.country_code \
-         where p.statement_id = $1 order by c.name, c.code"
-    )))
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let sources = sqlx::query_as(
-        "select id, url, title, publisher, accessed_on from source where statement_id = $1 order by id",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(StatementDetail {
-        statement,
-        signatories,
-        sources,
-    })
 }

@@ -1,8 +1,46 @@
 //! The audit trail: every committed write records who changed what, before and after,
-//! in the same transaction as the change itself.
+//! in the same transaction as the change itself; the changes feed reads it in commit
+//! order.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::PgConnection;
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+
+/// One recorded change, as the feed shows it.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Change {
+    pub id: i64,
+    pub entity: String,
+    pub entity_id: String,
+    pub action: String,
+    pub actor: String,
+    pub changed_at: DateTime<Utc>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Up to `limit` changes after the change `after`, in commit order, narrowed to one
+/// kind of entity and one entity id when given.
+pub async fn feed(
+    db: &PgPool,
+    after: i64,
+    entity: Option<&str>,
+    entity_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Change>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, entity, entity_id, action, actor, changed_at, before, after from change \
+         where id > $1 and ($2::text is null or entity = $2) and ($3::text is null or entity_id = $3) \
+         order by id limit $4",
+    )
+    .bind(after)
+    .bind(entity)
+    .bind(entity_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
 
 /// Serialises writers. Every write transaction takes this lock first, so that change
 /// ids are handed out in commit order and the changes feed can be followed by id

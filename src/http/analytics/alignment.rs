@@ -1,8 +1,6 @@
 //! `GET /v1/countries/{code}/alignment`: every other country ranked by how often it
 //! took the same stance as this one in the statements both took part in, counted in
-//! the instance's in-memory matrix of participations (see `matrix`).
-
-pub mod matrix;
+//! the instance's in-memory matrix of participations (see `store::alignment`).
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -10,14 +8,14 @@ use axum::response::Response;
 use serde::Serialize;
 use std::collections::HashMap;
 
-use self::matrix::Counts;
 use super::json_or_csv;
 use crate::domain::Slug;
 use crate::error::AppResult;
 use crate::http::AppState;
-use crate::http::countries::{Country, country_from_path};
 use crate::http::listing::Format;
 use crate::http::params::Params;
+use crate::store::alignment::Counts;
+use crate::store::countries::{self, Country};
 
 /// How one other country lines up with this one.
 #[derive(Debug, Serialize)]
@@ -99,7 +97,7 @@ pub(super) async fn alignment(
     let min_shared = params.bounded("min_shared", 1, 1, 100_000);
     let format = Format::negotiate(&mut params, &headers);
     params.finish()?;
-    let country = country_from_path(&state.db, &code).await?;
+    let country = countries::from_path(&state.db, &code).await?;
 
     let matrix = state.alignment.current(&state.db).await?;
     let counted: HashMap<&str, Counts> = matrix
@@ -108,11 +106,8 @@ pub(super) async fn alignment(
         .filter(|(_, counts)| counts.shared >= u64::from(min_shared))
         .collect();
     let codes: Vec<&str> = counted.keys().copied().collect();
-    let countries: Vec<Country> = sqlx::query_as("select * from country where code = any ($1)")
-        .bind(&codes)
-        .fetch_all(&state.db)
-        .await?;
-    let mut data: Vec<Alignment> = countries
+    let mut data: Vec<Alignment> = countries::with_codes(&state.db, &codes)
+        .await?
         .into_iter()
         .map(|other| {
             let counts = counted[other.code.as_str()];

@@ -16,8 +16,8 @@ use moka::sync::Cache;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 
-use super::analytics::alignment::matrix::AlignmentMatrix;
 use super::metrics::Metrics;
+use crate::store::alignment::AlignmentMatrix;
 
 /// A stored answer: the headers and body of a 200 JSON response.
 #[derive(Debug, Clone)]

@@ -16,7 +16,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
-use super::cache::{CachedResponse, MAX_ENTRY_BYTES, ResponseCache};
+use super::response_cache::{CachedResponse, MAX_ENTRY_BYTES, ResponseCache};
 
 #[derive(Debug, Clone, Copy, sqlx::FromRow)]
 pub struct DataVersion {

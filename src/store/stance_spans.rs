@@ -7,9 +7,10 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::types::Json as SqlJson;
+use sqlx::{PgPool, Postgres, QueryBuilder};
 
-use crate::domain::{EffectiveStance, Role};
+use crate::domain::{EffectiveStance, Role, Slug};
 
 /// One dated step of a country's record on a topic, as the SQL view `stance_event`
 /// gives it: joining a statement (with the stance taken on joining) or withdrawing.
@@ -36,7 +37,7 @@ pub struct StanceSpan {
 
 /// Whether the `spans p` of a country on a topic (aggregated together) put it on more
 /// than one side: the one definition of `switched`.
-pub(in crate::http) const SWITCHED: &str = "count(stance_side(p.stance)) > 1";
+pub const SWITCHED: &str = "count(stance_side(p.stance)) > 1";
 
 /// Pushes the common table expression `spans` (the part after `with`): the rows of
 /// table `stance_span p` (kept by triggers in every write) that `filter` keeps, each a
@@ -44,7 +45,7 @@ pub(in crate::http) const SWITCHED: &str = "count(stance_side(p.stance)) > 1";
 /// steps that put the country there (`steps`) and the step keys of the first and the
 /// last (`first`, `last`: date, statement id and event as one text that orders as the
 /// steps do).
-pub(in crate::http) fn push_spans(
+pub fn push_spans(
     qb: &mut QueryBuilder<Postgres>,
     filter: impl FnOnce(&mut QueryBuilder<Postgres>),
 ) {
@@ -60,7 +61,7 @@ pub(in crate::http) fn push_spans(
 
 /// The [`StanceSpan`] object of a row `p` of `spans`, whose steps are those of the
 /// topic and the country these SQL expressions name.
-pub(in crate::http) fn span_json(topic: &str, country: &str) -> String {
+pub fn span_json(topic: &str, country: &str) -> String {
     format!(
         "jsonb_build_object('stance', p.stance, 'steps', p.steps, 'first', {first}, 'last', {last})",
         first = step_json(topic, country, "p.first"),
@@ -71,7 +72,7 @@ pub(in crate::http) fn span_json(topic: &str, country: &str) -> String {
 /// The [`StanceEvent`] object of the step that a step key names in the record of
 /// this topic and country (SQL expressions), looked up by its statement (signature's
 /// primary key) and event.
-pub(in crate::http) fn step_json(topic: &str, country: &str, key: &str) -> String {
+pub fn step_json(topic: &str, country: &str, key: &str) -> String {
     format!(
         "(select jsonb_build_object('date', e.date, 'event', e.event, 'statement_id', e.statement_id, \
                                    'statement_title', e.statement_title, 'role', e.role, 'stance', e.stance) \
@@ -80,4 +81,50 @@ pub(in crate::http) fn step_json(topic: &str, country: &str, key: &str) -> Strin
             and e.statement_id = (split_part({key}, ' ', 2) collate \"default\") \
             and e.event = (split_part({key}, ' ', 3) collate \"default\"))"
     )
+}
+
+/// A country's record on one topic: its spans per stance, its sides and its latest step.
+#[derive(Debug, sqlx::FromRow)]
+pub struct TopicStanceRow {
+    pub slug: String,
+    pub name: String,
+    pub switched: bool,
+    pub sides: SqlJson<Vec<EffectiveStance>>,
+    pub stances: SqlJson<Vec<StanceSpan>>,
+    pub latest: SqlJson<StanceEvent>,
+}
+
+/// The record of `country` (its stored code) on each topic, or on `topic` alone.
+pub async fn of_country(
+    db: &PgPool,
+    country: &str,
+    topic: Option<&Slug>,
+) -> Result<Vec<TopicStanceRow>, sqlx::Error> {
+    // The spans, sides and `switched` are those of a topic's switchers, over this
+    // country's steps grouped by topic; the country is the first bind, `$1`, which the
+    // step lookups name.
+    let mut qb = QueryBuilder::new("with ");
+    push_spans(&mut qb, |qb| {
+        qb.push("p.country_code = ").push_bind(country.to_owned());
+        if let Some(topic) = topic {
+            qb.push(" and p.topic_slug = ")
+                .push_bind(topic.as_str().to_owned());
+        }
+    });
+    qb.push(format!(
+        ", topics as ( \
+             select p.topic_slug, {SWITCHED} as switched, \
+                    coalesce(jsonb_agg(p.stance order by p.first) \
+                                 filter (where stance_side(p.stance) is not null), '[]') as sides, \
+                    jsonb_agg({span} order by p.first) as stances, \
+                    max(p.last) as latest \
+             from spans p group by p.topic_slug \
+         ) \
+         select t.slug, t.name, x.switched, x.sides, x.stances, {latest} as latest \
+         from topics x join topic t on t.slug = x.topic_slug \
+         order by t.slug",
+        span = span_json("p.topic_slug", "$1"),
+        latest = step_json("x.topic_slug", "$1", "x.latest"),
+    ));
+    qb.build_query_as().fetch_all(db).await
 }

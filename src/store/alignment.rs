@@ -1,11 +1,9 @@
 //! Who took which stance where, in memory: per country and effective stance, the set of
 //! statements in which the country's participation holds that stance today, as bits
 //! (one column per statement), and per topic the set of its statements. Comparing one
-//! country with every other is then a few thousand word-wise intersections (about a
-//! millisecond for 56,000 statements and 250 countries); the query it replaced joined
-//! every participation of the country to every other participation in the same
-//! statements (3.4 s at six million signatures). It takes a byte per statement and
-//! country (14 MB for 56,000 statements and 250 countries).
+//! country with every other is then word-wise intersections of bit sets, instead of a
+//! query that joins every participation of the country to every other participation in
+//! the same statements. It takes about a byte per statement and country.
 //!
 //! Never stale: before each use the copy is brought to the database's current data
 //! version within one repeatable-read snapshot, re-reading only the statements that
@@ -47,7 +45,7 @@ impl AlignmentMatrix {
     }
 
     /// Loads the matrix in the background, so that the first request does not wait
-    /// for a full load (seconds at millions of participations); until it is loaded,
+    /// for a full load, which takes seconds on a large database; until it is loaded,
     /// `is_warming` is true. Then keeps it current in the background too, catching up
     /// a second after a change (`data_changed`), and at most once a second while
     /// changes keep coming, so that the first request after an import that changed
@@ -283,8 +281,7 @@ impl Matrix {
             topics: HashMap::new(),
         };
         let width = matrix.columns.len();
-        // The arrays of every country are built in memory (about 100 MB for six
-        // million participations, in this transaction only).
+        // The arrays of every country are built in memory (this transaction only).
         sqlx::query("set local work_mem = '128MB'")
             .execute(&mut *conn)
             .await?;

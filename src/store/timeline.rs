@@ -1,0 +1,187 @@
+//! A topic over time: each of its statements with the running count of countries
+//! on each side, and the countries that have been on more than one side.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json as SqlJson;
+use sqlx::{Postgres, QueryBuilder};
+
+use super::countries::Country;
+use super::keyset::{Cursor, ListQuery, and_after};
+use super::stance_spans::{SWITCHED, StanceEvent, StanceSpan, push_spans, span_json, step_json};
+use super::statements::StanceCounts;
+use crate::domain::{EffectiveStance, Slug, Stance, StatementKind};
+
+/// Distinct countries that have taken each side.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct SideCounts {
+    pub critical: i64,
+    pub supportive: i64,
+    pub yes: i64,
+    pub no: i64,
+}
+
+/// One statement of a topic's timeline.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct TimelineEntry {
+    pub statement_id: String,
+    pub title: String,
+    pub kind: StatementKind,
+    pub forum: String,
+    pub session: Option<String>,
+    pub issued_on: NaiveDate,
+    pub stance: Option<Stance>,
+    pub reported_count: Option<i32>,
+    pub participant_count: i32,
+    pub stance_counts: SqlJson<StanceCounts>,
+    pub cumulative: SqlJson<SideCounts>,
+}
+
+/// The running totals: for each statement date of the topic, the distinct countries
+/// that have taken each side in its statements up to that date. Each country counts
+/// once per side, from the date of the first statement it took that side in
+/// (withdrawn participations are not a side): `first_held_on` of its span on that side
+/// (table `stance_span`, kept by triggers in every write). Then a window over the
+/// topic's dates (table `topic_calendar`).
+const CUMULATIVE: &str = "with newcomers as ( \
+        select p.first_held_on as first_on, \
+               count(*) filter (where p.stance = 'critical') as critical, \
+               count(*) filter (where p.stance = 'supportive') as supportive, \
+               count(*) filter (where p.stance = 'yes') as yes, \
+               count(*) filter (where p.stance = 'no') as no \
+        from stance_span p \
+        where p.topic_slug = $1 and stance_side(p.stance) is not null and p.first_held_on is not null \
+        group by p.first_held_on \
+    ), cumulative as ( \
+        select d.issued_on, jsonb_build_object( \
+                   'critical', coalesce(sum(n.critical) over w, 0), \
+                   'supportive', coalesce(sum(n.supportive) over w, 0), \
+                   'yes', coalesce(sum(n.yes) over w, 0), \
+                   'no', coalesce(sum(n.no) over w, 0)) as counts \
+        from (select distinct c.issued_on from topic_calendar c where c.topic_slug = $1) d \
+        left join newcomers n on n.first_on = d.issued_on \
+        window w as (order by d.issued_on) \
+    )";
+
+/// The topic's statements dated within `from..=to`, in date order, after `cursor`.
+pub fn timeline<'a>(
+    topic: &'a Slug,
+    (from, to): (Option<NaiveDate>, Option<NaiveDate>),
+    cursor: Option<&Cursor>,
+) -> ListQuery<'a> {
+    // $1 is the topic in every query below (CUMULATIVE refers to it). The topic's
+    // statements are read in date order from its calendar.
+    let filtered = move |qb: &mut QueryBuilder<Postgres>, select: &str, join: &str| {
+        qb.push(select)
+            .push(" from topic_calendar t")
+            .push(join)
+            .push(" where t.topic_slug = ")
+            .push_bind(topic.as_str().to_owned());
+        if let Some(from) = from {
+            qb.push(" and t.issued_on >= ").push_bind(from);
+        }
+        if let Some(to) = to {
+            qb.push(" and t.issued_on <= ").push_bind(to);
+        }
+    };
+    let mut rows = QueryBuilder::new("");
+    filtered(
+        &mut rows,
+        &format!(
+            "{CUMULATIVE} select s.id as statement_id, s.title, s.kind, s.forum, s.session, s.issued_on, \
+             s.stance, s.reported_count, s.participant_count, s.stance_counts, c.counts as cumulative"
+        ),
+        " join statement s on s.id = t.statement_id join cumulative c on c.issued_on = t.issued_on",
+    );
+    and_after(
+        &mut rows,
+        cursor,
+        ("t.issued_on", "date"),
+        "t.statement_id",
+        true,
+    );
+    rows.push(" order by t.issued_on, t.statement_id");
+    ListQuery {
+        rows,
+        count: Box::new(move || {
+            let mut count = QueryBuilder::new("");
+            filtered(&mut count, "select count(*)", "");
+            count
+        }),
+    }
+}
+
+/// One side a switcher has been on: how often, and its first and last step there.
+/// A [`StanceSpan`] whose stance is a side, under the names this list has always used.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(from = "StanceSpan")]
+pub struct SideSpan {
+    pub side: EffectiveStance,
+    pub participations: i64,
+    pub first: StanceEvent,
+    pub last: StanceEvent,
+}
+
+impl From<StanceSpan> for SideSpan {
+    fn from(span: StanceSpan) -> Self {
+        Self {
+            side: span.stance,
+            participations: span.steps,
+            first: span.first,
+            last: span.last,
+        }
+    }
+}
+
+/// A country that has been on more than one side of a topic.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Switcher {
+    pub country: SqlJson<Country>,
+    /// In the order it first took them.
+    pub sides: SqlJson<Vec<SideSpan>>,
+    pub latest: SqlJson<StanceEvent>,
+}
+
+/// The topic's switchers by country name, after `cursor`.
+pub fn switchers<'a>(topic: &'a Slug, cursor: Option<&Cursor>) -> ListQuery<'a> {
+    // A switcher has more than one side among its steps (stance_side() of the stance it
+    // took on joining), as `switched` in a country's stances. The topic is the first
+    // bind, `$1`, which the step lookups name.
+    let switched = move |qb: &mut QueryBuilder<Postgres>| {
+        qb.push("with ");
+        push_spans(qb, |qb| {
+            qb.push("p.topic_slug = ")
+                .push_bind(topic.as_str().to_owned());
+        });
+        qb.push(format!(
+            ", switchers as ( \
+                 select p.country_code, max(p.last) as latest \
+                 from spans p group by p.country_code \
+                 having {SWITCHED} \
+             )"
+        ));
+    };
+    // The sides are looked up for the rows of the page only (after the sort and limit).
+    let mut rows = QueryBuilder::new("");
+    switched(&mut rows);
+    rows.push(format!(
+        " select to_jsonb(c) as country, \
+                 (select jsonb_agg({span} order by p.first) from spans p \
+                  where p.country_code = w.country_code and stance_side(p.stance) is not null) as sides, \
+                 {latest} as latest \
+         from switchers w join country c on c.code = w.country_code where true",
+        span = span_json("$1", "p.country_code"),
+        latest = step_json("$1", "w.country_code", "w.latest"),
+    ));
+    and_after(&mut rows, cursor, ("c.name", "text"), "c.code", true);
+    rows.push(" order by c.name, c.code");
+    ListQuery {
+        rows,
+        count: Box::new(move || {
+            let mut count = QueryBuilder::new("");
+            switched(&mut count);
+            count.push(" select count(*) from switchers");
+            count
+        }),
+    }
+}
