@@ -114,6 +114,35 @@ impl Checker {
         }
     }
 
+    /// A country code of exactly `len` upper-case letters, or `len` digits when
+    /// `digits` (ISO 3166-1 numeric).
+    pub fn code(
+        &mut self,
+        field: &str,
+        value: Option<String>,
+        len: usize,
+        digits: bool,
+    ) -> Option<String> {
+        let value = value?;
+        let fits = value.len() == len
+            && value.chars().all(|c| {
+                if digits {
+                    c.is_ascii_digit()
+                } else {
+                    c.is_ascii_uppercase()
+                }
+            });
+        if !fits {
+            let kind = if digits {
+                "digits"
+            } else {
+                "upper-case letters"
+            };
+            self.error(field, format!("{value:?} is not {len} {kind}"));
+        }
+        fits.then_some(value)
+    }
+
     /// A slug of at most `max` characters: lowercase letters and digits joined by hyphens.
     pub fn slug(&mut self, field: &str, value: Option<String>, max: usize) -> Option<String> {
         let value = value?;
@@ -269,6 +298,41 @@ mod tests {
         ] {
             assert!(!is_http_url(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn codes_are_letters_or_digits_of_one_length() {
+        let mut checker = Checker::new();
+        assert_eq!(
+            checker
+                .code("code", Some("FRA".into()), 3, false)
+                .as_deref(),
+            Some("FRA")
+        );
+        assert_eq!(
+            checker
+                .code("numeric_code", Some("004".into()), 3, true)
+                .as_deref(),
+            Some("004")
+        );
+        assert_eq!(checker.code("iso2", None, 2, false), None);
+        assert_eq!(checker.code("code", Some("fra".into()), 3, false), None);
+        assert_eq!(
+            checker.code("numeric_code", Some("4".into()), 3, true),
+            None
+        );
+        let messages: Vec<String> = checker
+            .into_errors()
+            .into_iter()
+            .map(|e| e.message)
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "\"fra\" is not 3 upper-case letters",
+                "\"4\" is not 3 digits"
+            ]
+        );
     }
 
     #[test]

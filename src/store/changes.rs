@@ -45,7 +45,7 @@ pub async fn feed(
 /// Serialises writers. Every write transaction takes this lock first, so that change
 /// ids are handed out in commit order and the changes feed can be followed by id
 /// without ever skipping a change that commits late.
-pub async fn lock_writes(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+async fn lock_writes(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
     sqlx::query("select 1 from data_version for update")
         .execute(&mut *tx)
         .await?;

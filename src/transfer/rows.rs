@@ -7,8 +7,8 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Reads any JSON scalar (or a CSV field) as text; null and absent become "".
-/// A visitor rather than an untagged enum, which would buffer every field of millions
-/// of rows before looking at it.
+/// A visitor rather than an untagged enum, which would buffer every field of every
+/// row before looking at it.
 fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     struct Text;
 

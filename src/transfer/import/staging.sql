@@ -1,6 +1,6 @@
--- Hash joins and sorts over millions of staged rows stay in memory (this transaction only).
+-- Hash joins and sorts over the staged rows stay in memory (this transaction only).
 set local work_mem = '256MB';
--- So do the sorts that build the indexes a bulk load sets aside (import.rs).
+-- So do the sorts that build the indexes a bulk load sets aside (indexes.rs).
 set local maintenance_work_mem = '512MB';
 -- Staging tables for one import; typed, so that COPY itself rejects malformed values.
 create temp table import_country (

@@ -5,7 +5,7 @@ with covered as (
     select statement_id from import_signature
 ), existing as materialized (
     -- The stored rows the import may change or remove: none when its statements are
-    -- new, and then the joins below end before hashing the import's millions of rows.
+    -- new, and then the joins below end before hashing the import's rows.
     select g.statement_id, g.country_code, g.role, g.joined_on, g.withdrawn_on, g.source_url, g.note
     from signature g
     where g.statement_id in (select statement_id from covered)
