@@ -81,14 +81,8 @@ pub async fn insert(
     name: &str,
     description: &str,
 ) -> AppResult<()> {
-    sqlx::query("insert into topic (slug, name, description) values ($1, $2, $3)")
-        .bind(slug)
-        .bind(name)
-        .bind(description)
-        .execute(&mut *conn)
-        .await
-        .map_err(AppError::from_db)?;
-    Ok(())
+    let sql = "insert into topic (slug, name, description) values ($1, $2, $3)";
+    write_row(conn, sql, slug, name, description).await
 }
 
 /// Locks the topic's row for a write.
@@ -106,7 +100,19 @@ pub async fn update(
     name: &str,
     description: &str,
 ) -> AppResult<()> {
-    sqlx::query("update topic set name = $2, description = $3 where slug = $1")
+    let sql = "update topic set name = $2, description = $3 where slug = $1";
+    write_row(conn, sql, slug, name, description).await
+}
+
+/// Runs `sql` with the slug, name and description as `$1`, `$2` and `$3`.
+async fn write_row(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    slug: &str,
+    name: &str,
+    description: &str,
+) -> AppResult<()> {
+    sqlx::query(sql)
         .bind(slug)
         .bind(name)
         .bind(description)
