@@ -1,5 +1,9 @@
 //! HTTP caching for every public GET: a strong `ETag`, `304 Not Modified` on a
-//! matching `If-None-Match`, `Cache-Control` and `Last-Modified`.
+//! matching `If-None-Match` or an unchanged `If-Modified-Since`, `Cache-Control` and
+//! `Last-Modified`.
+//!
+//! `If-Modified-Since` is weighed against `Last-Modified`, the time of the data
+//! version, when the request has no `If-None-Match`.
 //!
 //! The ETag is derived from the data version (a counter every committed write moves,
 //! see migrations/…_data_version.sql) and the normalised request, so a conditional
@@ -192,6 +196,7 @@ pub async fn conditional_get(
         (header::VARY, "accept, accept-encoding".to_owned()),
     ];
     let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
+    let if_modified_since = modified_since(request.headers());
     // Only an exact tag short-cuts: `*` must not answer 304 for a resource that
     // may not exist, so it is left to the handler's own response.
     if if_none_match
@@ -210,16 +215,34 @@ pub async fn conditional_get(
         .get(header::ETAG)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    if let Some(own) = &own
-        && if_none_match.is_some_and(|value| matches(&value, own))
-    {
-        let mut not_modified =
-            (StatusCode::NOT_MODIFIED, [(header::ETAG, own.clone())]).into_response();
+    let unchanged = match (&if_none_match, &own) {
+        (Some(value), Some(own)) => matches(value, own),
+        // If-None-Match, when sent, decides alone (RFC 9110 §13.2.2).
+        (Some(_), None) => false,
+        (None, _) => if_modified_since.is_some_and(|since| version.changed_at.timestamp() <= since),
+    };
+    if unchanged {
+        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+        if let Some(own) = own.and_then(|own| HeaderValue::from_str(&own).ok()) {
+            not_modified.headers_mut().insert(header::ETAG, own);
+        }
         insert_missing(&mut not_modified, validators);
         return not_modified;
     }
     insert_missing(&mut response, validators);
     response
+}
+
+/// The `If-Modified-Since` date in seconds since the epoch; an invalid date is
+/// ignored, as RFC 9110 §13.1.3 asks.
+fn modified_since(headers: &HeaderMap) -> Option<i64> {
+    let date = httpdate::parse_http_date(headers.get(header::IF_MODIFIED_SINCE)?.to_str().ok()?);
+    let seconds = date
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    i64::try_from(seconds).ok()
 }
 
 /// The answer from the response cache, or computed by the handler and kept when it

@@ -112,6 +112,11 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(render))
 }
 
+/// What `prometheus_client::encoding::text::encode` writes: the OpenMetrics text
+/// format (`_total` samples of counter families, `# EOF` last), which Prometheus asks
+/// for first in its `Accept` header.
+const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
 async fn render(State(state): State<AppState>) -> Response {
     let metrics = &state.metrics;
     let size = i64::from(state.db.size());
@@ -140,14 +145,7 @@ async fn render(State(state): State<AppState>) -> Response {
         )
             .into_response();
     }
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, OPENMETRICS_TEXT)], body).into_response()
 }
 
 /// Counts and times every routed request under its route template.

@@ -10,6 +10,7 @@ mod docs;
 mod foundation;
 mod generate;
 mod helpers;
+mod http_conformance;
 mod read_api;
 mod spec;
 mod transfer;
