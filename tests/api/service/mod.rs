@@ -1,0 +1,8 @@
+//! Running the service: how it starts, is configured and stops, what every answer
+//! carries, how it uses its database and cache, and how it documents itself.
+
+mod cache;
+mod database;
+mod docs;
+mod http;
+mod lifecycle;
