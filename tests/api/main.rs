@@ -1,18 +1,25 @@
 //! Integration tests: one binary (so one throwaway PostgreSQL cluster), talking HTTP
-//! to the app in-process, each test on its own fresh database.
+//! to the app in-process, each test on its own fresh database, one module per
+//! resource or question users have.
 
-mod analytics;
-mod cache;
-mod cli;
-mod contract;
-mod data_model;
-mod docs;
-mod foundation;
-mod generate;
+mod alignment;
+mod changes_feed;
+mod compare;
+mod conventions;
+mod countries;
 mod helpers;
-mod http_conformance;
-mod read_api;
-mod spec;
-mod transfer;
-mod unvotes;
-mod write_api;
+mod import_export;
+mod invariants;
+mod keys;
+mod openapi_contract;
+mod openapi_fuzz_findings;
+mod participations;
+mod seed;
+mod service;
+mod statements;
+mod stats;
+mod switchers;
+mod synthetic_data;
+mod timeline;
+mod topics;
+mod un_votes;

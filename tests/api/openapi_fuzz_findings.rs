@@ -67,12 +67,11 @@ async fn dates_are_written_exactly_yyyy_mm_dd() {
     let editor = app.key("desk", ApiRole::Editor).await;
     for loose in ["2019-7-8", "+2019-07-08", " 2019-07-08"] {
         let problem = app
-            .send_json(
+            .write(
                 Method::PATCH,
                 "/v1/statements/hrc41-letter-critical-2019-07-08",
-                Some(&editor),
+                &editor,
                 &json!({"issued_on": loose}),
-                &[],
             )
             .await
             .problem(StatusCode::UNPROCESSABLE_ENTITY);
@@ -87,23 +86,21 @@ async fn a_count_written_with_a_decimal_point_is_still_a_whole_number() {
     let editor = app.key("desk", ApiRole::Editor).await;
     let uri = "/v1/statements/hrc41-letter-critical-2019-07-08";
     let response = app
-        .send_json(
+        .write(
             Method::PATCH,
             uri,
-            Some(&editor),
+            &editor,
             &json!({"reported_count": 22.0}),
-            &[],
         )
         .await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.text());
     assert_eq!(response.json()["reported_count"], 22);
 
-    app.send_json(
+    app.write(
         Method::PATCH,
         uri,
-        Some(&editor),
+        &editor,
         &json!({"reported_count": 22.5}),
-        &[],
     )
     .await
     .problem(StatusCode::UNPROCESSABLE_ENTITY);
@@ -121,24 +118,17 @@ async fn a_source_url_is_accepted_exactly_when_the_contracts_pattern_matches() {
         "https://example.org/a b",
     ] {
         let problem = app
-            .send_json(
-                Method::POST,
-                uri,
-                Some(&editor),
-                &json!({"url": refused}),
-                &[],
-            )
+            .write(Method::POST, uri, &editor, &json!({"url": refused}))
             .await
             .problem(StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(problem["errors"][0]["field"], "url", "{refused:?}");
     }
     let accepted = app
-        .send_json(
+        .write(
             Method::POST,
             uri,
-            Some(&editor),
+            &editor,
             &json!({"url": "https://example.org:8443/d%C3%A9claration?lang=fr#p2"}),
-            &[],
         )
         .await;
     assert_eq!(accepted.status, StatusCode::CREATED, "{}", accepted.text());
@@ -160,13 +150,7 @@ async fn text_with_a_nul_character_is_refused_not_a_server_error() {
         "issued_on": "2025-09-15", "stance": "critical", "topics": ["xinjiang"],
     });
     let problem = app
-        .send_json(
-            Method::POST,
-            "/v1/statements",
-            Some(&editor),
-            &statement,
-            &[],
-        )
+        .write(Method::POST, "/v1/statements", &editor, &statement)
         .await
         .problem(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["errors"][0]["field"], "title");
@@ -174,13 +158,7 @@ async fn text_with_a_nul_character_is_refused_not_a_server_error() {
     statement["title"] = json!("A letter");
     statement["signatories"] = json!([{"country": "FRA", "role": "signatory", "note": "\u{0}"}]);
     let problem = app
-        .send_json(
-            Method::POST,
-            "/v1/statements",
-            Some(&editor),
-            &statement,
-            &[],
-        )
+        .write(Method::POST, "/v1/statements", &editor, &statement)
         .await
         .problem(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["errors"][0]["field"], "signatories[0].note");
@@ -199,13 +177,7 @@ async fn a_patch_naming_an_unknown_field_is_refused_even_when_it_is_null() {
         "/v1/statements/hrc41-letter-critical-2019-07-08",
     ] {
         let problem = app
-            .send_json(
-                Method::PATCH,
-                uri,
-                Some(&admin),
-                &json!({"bogus": null}),
-                &[],
-            )
+            .write(Method::PATCH, uri, &admin, &json!({"bogus": null}))
             .await
             .problem(StatusCode::UNPROCESSABLE_ENTITY);
         assert!(

@@ -1,103 +1,17 @@
-//! The service foundation: health, readiness, request ids, problem+json, the embedded
-//! cluster's life cycle and configuration errors.
+//! Starting and stopping: the embedded cluster's life cycle, configuration errors,
+//! the real binary serving and shutting down, and the compose file.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use signatories::HttpSettings;
-use signatories::db::BEGIN_KEYED_READ;
 use signatories::embedded::{Cluster, ClusterOptions};
 use sqlx::{Connection, PgConnection};
 
 use crate::helpers::{TestApp, throwaway_cluster};
-
-#[tokio::test]
-async fn health_and_readiness_answer_on_a_live_database() {
-    let app = TestApp::spawn().await;
-    let health = app.get("/healthz").await;
-    assert_eq!(health.status, StatusCode::OK);
-    assert_eq!(health.json()["status"], "ok");
-    let ready = app.get("/readyz").await;
-    assert_eq!(ready.status, StatusCode::OK);
-    assert_eq!(ready.json()["status"], "ready");
-}
-
-#[tokio::test]
-async fn request_ids_are_echoed_or_generated() {
-    let app = TestApp::spawn().await;
-    let echoed = app
-        .get_with("/healthz", &[("x-request-id", "dashboard-42")])
-        .await;
-    assert_eq!(echoed.header("x-request-id"), Some("dashboard-42"));
-    let generated = app.get("/healthz").await;
-    let id = generated
-        .header("x-request-id")
-        .expect("a generated request id");
-    assert_eq!(id.len(), 36, "a UUID: {id}");
-    assert_ne!(app.get("/healthz").await.header("x-request-id"), Some(id));
-}
-
-#[tokio::test]
-async fn unknown_routes_and_wrong_methods_are_problems() {
-    let app = TestApp::spawn().await;
-    let missing = app
-        .get("/v1/nothing-here")
-        .await
-        .problem(StatusCode::NOT_FOUND);
-    assert!(
-        missing["detail"]
-            .as_str()
-            .unwrap()
-            .contains("/v1/nothing-here")
-    );
-
-    let wrong = app.send(Method::DELETE, "/healthz", Body::empty()).await;
-    wrong.problem(StatusCode::METHOD_NOT_ALLOWED);
-    assert!(wrong.header("allow").unwrap().contains("GET"));
-}
-
-#[tokio::test]
-async fn cors_lets_any_origin_read_by_default_and_only_listed_ones_when_configured() {
-    let app = TestApp::spawn().await;
-    let response = app
-        .get_with("/healthz", &[("origin", "https://dashboard.example")])
-        .await;
-    assert_eq!(response.header("access-control-allow-origin"), Some("*"));
-
-    let settings = HttpSettings {
-        cors_origins: Some(vec!["https://newsroom.example".parse().unwrap()]),
-        ..HttpSettings::default()
-    };
-    let app = TestApp::with_settings(settings).await;
-    let allowed = app
-        .get_with("/healthz", &[("origin", "https://newsroom.example")])
-        .await;
-    assert_eq!(
-        allowed.header("access-control-allow-origin"),
-        Some("https://newsroom.example")
-    );
-    let other = app
-        .get_with("/healthz", &[("origin", "https://elsewhere.example")])
-        .await;
-    assert_eq!(other.header("access-control-allow-origin"), None);
-}
-
-#[tokio::test]
-async fn responses_are_compressed_when_the_client_accepts_it() {
-    let app = TestApp::spawn().await;
-    let response = app
-        .get_with(
-            "/nothing-here-but-a-long-enough-path",
-            &[("accept-encoding", "gzip")],
-        )
-        .await;
-    assert_eq!(response.status, StatusCode::NOT_FOUND);
-    assert_eq!(response.header("content-encoding"), Some("gzip"));
-}
 
 /// Start, stop and start again one embedded cluster: readiness follows the database,
 /// data survives, and a stale `postmaster.pid` from a crash does not block a start.
@@ -311,8 +225,8 @@ fn the_binary_serves_on_its_embedded_default_stops_cleanly_and_keeps_its_data() 
 }
 
 /// No Docker engine runs in CI, so the compose file is checked against the Compose
-/// Specification's own schema (tests/fixtures/compose-spec.json, from
-/// compose-spec/compose-spec at 00655e2).
+/// Specification's own schema (tests/fixtures/compose-spec.json, copied from the
+/// compose-spec/compose-spec repository).
 #[test]
 fn docker_compose_file_follows_the_compose_specification() {
     let mut schema: serde_json::Value =
@@ -336,69 +250,4 @@ fn docker_compose_file_follows_the_compose_specification() {
     let mut broken = compose.clone();
     broken["services"]["api"]["ports"] = "8080".into();
     assert!(!validator.is_valid(&broken), "the check can fail");
-}
-
-#[tokio::test]
-async fn keyed_reads_use_cached_plans_only_inside_their_own_read_only_snapshot() {
-    let pool = crate::helpers::fresh_database().await;
-    let mut conn = pool.acquire().await.unwrap();
-    let setting = |name: &'static str| format!("select current_setting('{name}')");
-    let mut tx = conn.begin_with(BEGIN_KEYED_READ).await.unwrap();
-    for (name, expected) in [
-        ("plan_cache_mode", "auto"),
-        ("transaction_isolation", "repeatable read"),
-        ("transaction_read_only", "on"),
-    ] {
-        let value: String = sqlx::query_scalar(sqlx::AssertSqlSafe(setting(name)))
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
-        assert_eq!(value, expected, "{name} inside a keyed read");
-    }
-    tx.commit().await.unwrap();
-    // The connection goes back to the pool planning every query for its parameters.
-    let after: String = sqlx::query_scalar(sqlx::AssertSqlSafe(setting("plan_cache_mode")))
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-    assert_eq!(after, "force_custom_plan");
-}
-
-/// A request whose client hangs up while its transaction begins (wrk does, at the end
-/// of a run) drops the `BEGIN` half-way: sent, its answer not yet read. sqlx 0.9.0 then
-/// queued no rollback, and the connection went back to the pool inside a read-only
-/// transaction: the next request on it ran in that stale snapshot, and a write failed
-/// with a 500 ("cannot execute SELECT FOR UPDATE in a read-only transaction").
-#[tokio::test]
-async fn a_keyed_read_dropped_while_it_begins_leaves_no_transaction_open() {
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
-    use std::future::Future;
-    use std::task::{Context, Waker};
-
-    let pool = crate::helpers::fresh_database().await;
-    let mut conn = pool.acquire().await.unwrap();
-    // The connection's server process is stopped while one poll sends the statement, so
-    // that its answer cannot be there yet, however this test is scheduled (a loaded
-    // machine sometimes polled late enough to find it, every time in a hundred tries).
-    let backend: i32 = sqlx::query_scalar("select pg_backend_pid()")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-    let signal = |signal: Signal| kill(Pid::from_raw(backend), signal).unwrap();
-    signal(Signal::SIGSTOP);
-    let pending = std::pin::pin!(conn.begin_with(BEGIN_KEYED_READ))
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-        .is_pending();
-    signal(Signal::SIGCONT);
-    assert!(pending, "a stopped server answered the begin");
-    let read_only: String = sqlx::query_scalar("select current_setting('transaction_read_only')")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-    assert_eq!(
-        read_only, "off",
-        "the next query ran in the dropped read's transaction"
-    );
 }

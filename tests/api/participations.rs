@@ -1,0 +1,137 @@
+//! The whole record at once, for those who analyse it: every participation, in JSON
+//! pages or one CSV file, narrowed by country, stance, kind, role or dates.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+use crate::helpers::oracle::{Dataset, DatasetSignature};
+use crate::helpers::pages::{csv_rows, data, walk};
+
+#[tokio::test]
+async fn the_bulk_download_is_every_participation_once_in_json_pages_and_in_one_csv() {
+    let app = TestApp::spawn().await;
+    let dataset = Dataset::load();
+    let expected: BTreeMap<(String, String), String> = dataset
+        .signatures
+        .iter()
+        .map(|g| {
+            let key = (g.statement_slug.clone(), g.country_iso3.clone());
+            (key, dataset.stance(g))
+        })
+        .collect();
+
+    let pages = walk(&app, "/v1/participations?limit=97").await;
+    let paged: BTreeMap<(String, String), String> = pages
+        .iter()
+        .map(|p| {
+            let key = (
+                p["statement_id"].as_str().unwrap().to_owned(),
+                p["country_code"].as_str().unwrap().to_owned(),
+            );
+            (key, p["effective_stance"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(pages.len(), dataset.signatures.len(), "no row twice");
+    assert_eq!(paged, expected);
+    let total = app
+        .get("/v1/participations?count=exact&limit=1")
+        .await
+        .json();
+    assert_eq!(total["page"]["total"], dataset.signatures.len());
+
+    let csv = csv_rows(&app.get("/v1/participations?format=csv").await);
+    let in_file: Vec<(&str, &str)> = csv
+        .iter()
+        .map(|r| (r["statement_id"].as_str(), r["country_code"].as_str()))
+        .collect();
+    let in_pages: Vec<(&str, &str)> = pages
+        .iter()
+        .map(|p| {
+            (
+                p["statement_id"].as_str().unwrap(),
+                p["country_code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        in_file, in_pages,
+        "the file holds the pages' rows, in their order"
+    );
+
+    // Within dates (pages are read with bounds on the statement ids; the file without).
+    let keys = |rows: &[Value]| -> Vec<(String, String)> {
+        rows.iter()
+            .map(|p| {
+                (
+                    p["statement_id"].as_str().unwrap().to_owned(),
+                    p["country_code"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let dates = "from=2019-07-10&to=2022-10-06";
+    let dated: BTreeSet<(String, String)> = dataset
+        .signatures
+        .iter()
+        .filter(|g| {
+            ("2019-07-10"..="2022-10-06")
+                .contains(&dataset.statements[&g.statement_slug].date.as_str())
+        })
+        .map(|g| (g.statement_slug.clone(), g.country_iso3.clone()))
+        .collect();
+    let dated_pages = keys(&walk(&app, &format!("/v1/participations?{dates}&limit=13")).await);
+    assert_eq!(dated_pages.len(), dated.len(), "no row twice");
+    assert_eq!(dated_pages.iter().cloned().collect::<BTreeSet<_>>(), dated);
+    let dated_file: Vec<(String, String)> = csv_rows(
+        &app.get(&format!("/v1/participations?{dates}&format=csv"))
+            .await,
+    )
+    .iter()
+    .map(|r| (r["statement_id"].clone(), r["country_code"].clone()))
+    .collect();
+    assert_eq!(
+        dated_file, dated_pages,
+        "the file holds the pages' rows, in their order"
+    );
+
+    // Narrowed: Qatar's record, every withdrawal, and the 2022 vote's no votes.
+    let qatar = data(&app.get("/v1/participations?country=qa").await);
+    let qatar_rows: Vec<&DatasetSignature> = dataset
+        .signatures
+        .iter()
+        .filter(|g| g.country_iso3 == "QAT")
+        .collect();
+    assert_eq!(qatar.len(), qatar_rows.len());
+    assert!(qatar.iter().any(|p| p["withdrawn_on"] == "2019-07-18"
+        && p["statement_id"] == "hrc41-letter-supportive-2019-07-12"));
+    let withdrawn = walk(&app, "/v1/participations?stance=withdrawn").await;
+    assert_eq!(
+        withdrawn.len(),
+        expected.values().filter(|s| *s == "withdrawn").count()
+    );
+    let no_votes = walk(
+        &app,
+        "/v1/participations?kind=recorded_vote&role=vote_no&from=2022-01-01&to=2022-12-31",
+    )
+    .await;
+    let expected_no: BTreeSet<&str> = dataset
+        .signatures
+        .iter()
+        .filter(|g| g.role == "vote_no" && dataset.date(g).starts_with("2022"))
+        .map(|g| g.country_iso3.as_str())
+        .collect();
+    assert!(!expected_no.is_empty());
+    assert_eq!(
+        no_votes
+            .iter()
+            .map(|p| p["country_code"].as_str().unwrap())
+            .collect::<BTreeSet<_>>(),
+        expected_no
+    );
+    app.get("/v1/participations?country=ZZZ")
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+}

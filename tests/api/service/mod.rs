@@ -1,0 +1,9 @@
+//! Running the service: how it starts, is configured and stops, what every answer
+//! carries, how it uses its database and cache, and how it documents itself.
+
+mod cache;
+mod conformance;
+mod database;
+mod docs;
+mod http;
+mod lifecycle;
