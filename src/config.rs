@@ -97,6 +97,39 @@ pub struct Config {
           default_value_t = 32 << 20, value_parser = clap::value_parser!(u64).range(0..=(1 << 34)))]
     pub cache_bytes: u64,
 
+    /// Seconds a connection may take to send a complete request head, counted from
+    /// when it opens or finishes its previous response.
+    #[arg(long, env = "SIGNATORIES_HEADER_TIMEOUT", value_name = "SIGNATORIES_HEADER_TIMEOUT", global = true, default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout: u64,
+
+    /// Seconds a keep-alive connection may sit with no request and no traffic.
+    #[arg(long, env = "SIGNATORIES_IDLE_TIMEOUT", value_name = "SIGNATORIES_IDLE_TIMEOUT", global = true, default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub idle_timeout: u64,
+
+    /// Connections served at once; more are closed as soon as they are accepted.
+    #[arg(long, env = "SIGNATORIES_MAX_CONNECTIONS", value_name = "SIGNATORIES_MAX_CONNECTIONS", global = true, default_value_t = 8192,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+
+    /// Connections served at once from one client address (0: no cap of its own).
+    #[arg(long, env = "SIGNATORIES_MAX_CONNECTIONS_PER_CLIENT", value_name = "SIGNATORIES_MAX_CONNECTIONS_PER_CLIENT", global = true,
+          default_value_t = 1024, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub max_connections_per_client: u64,
+
+    /// Seconds to keep serving after SIGTERM, with /readyz failing, before the
+    /// listener closes.
+    #[arg(long, env = "SIGNATORIES_SHUTDOWN_GRACE", value_name = "SIGNATORIES_SHUTDOWN_GRACE", global = true, default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_grace: u64,
+
+    /// Seconds in-flight requests and streams may take to finish once the listener
+    /// closes.
+    #[arg(long, env = "SIGNATORIES_DRAIN_TIMEOUT", value_name = "SIGNATORIES_DRAIN_TIMEOUT", global = true, default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub drain_timeout: u64,
+
     /// A bootstrap admin API key for first setup; never logged.
     #[arg(long, env = "SIGNATORIES_ADMIN_KEY", value_name = "SIGNATORIES_ADMIN_KEY", global = true,
           hide_env_values = true, value_parser = parse_admin_key)]

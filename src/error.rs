@@ -54,6 +54,9 @@ pub enum AppError {
     /// The instance is still loading what it answers from (see `/readyz`).
     #[error("warming up")]
     WarmingUp,
+    /// The instance received a shutdown signal and is draining (see `/readyz`).
+    #[error("shutting down")]
+    ShuttingDown,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -123,7 +126,9 @@ impl AppError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Unavailable | Self::WarmingUp => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::WarmingUp | Self::ShuttingDown => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             // No connection came free in time: the database is overloaded or down.
             Self::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(err) if is_data_exception(err) => StatusCode::BAD_REQUEST,
@@ -212,6 +217,10 @@ impl IntoResponse for AppError {
             Self::WarmingUp => Problem::new(
                 status,
                 "The service is loading its alignment matrix; try again shortly.",
+            ),
+            Self::ShuttingDown => Problem::new(
+                status,
+                "This instance is shutting down; send new requests to another one.",
             ),
             Self::Database(err) if is_data_exception(&err) => Problem {
                 errors: vec![FieldError::new(

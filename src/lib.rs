@@ -17,4 +17,4 @@ pub mod tabular;
 pub mod transfer;
 pub mod validation;
 
-pub use http::{AppState, HttpSettings, app};
+pub use http::{AppState, ConnectionLimits, HttpSettings, app, serve};

@@ -4,14 +4,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use clap::{Parser, Subcommand};
 use signatories::config::{Config, LogFormat};
 use signatories::datasets::{self, GenerateOptions};
 use signatories::db::{self, Database};
 use signatories::keys::{self, ApiRole};
 use signatories::transfer::{self, ExportFormat, ImportOptions};
-use signatories::{AppState, HttpSettings};
+use signatories::{AppState, ConnectionLimits, HttpSettings};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -242,22 +241,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("SIGNATORIES_BIND: cannot listen on {}", config.bind))?;
     let address = listener.local_addr()?;
-    // Streamed responses (CSV) are written in pieces; Nagle's algorithm would hold
-    // each piece back for the client's delayed ACK.
-    let listener = listener.tap_io(|stream| {
-        if let Err(err) = stream.set_nodelay(true) {
-            tracing::debug!(error = %err, "cannot set TCP_NODELAY");
-        }
-    });
     let database = Database::open(&config).await?;
     db::migrate(&database.pool).await?;
     let state = AppState::new(database.pool.clone(), settings);
     state.alignment.clone().warm_up(state.db.clone());
-    let app = signatories::app(state);
     tracing::info!(address = %address, "serving");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    signatories::serve(
+        listener,
+        state,
+        ConnectionLimits::from_config(&config),
+        shutdown_signal(),
+    )
+    .await?;
     tracing::info!("requests drained; shutting down");
     database.close().await
 }

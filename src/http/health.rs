@@ -24,6 +24,9 @@ async fn healthz() -> Json<Value> {
 }
 
 async fn readyz(State(state): State<AppState>) -> AppResult<Json<Value>> {
+    if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(AppError::ShuttingDown);
+    }
     if state.alignment.is_warming() {
         return Err(AppError::WarmingUp);
     }

@@ -1,6 +1,6 @@
-//! `GET /metrics` in the Prometheus text format: requests and latency by route
-//! template and status, the database pool, the response cache, and the alignment
-//! matrix's full loads.
+//! `GET /metrics` in the OpenMetrics text format: requests and latency by route
+//! template and status, open and refused connections, the database pool, the response
+//! cache, and the alignment matrix's full loads.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -39,12 +39,19 @@ struct PoolLabels {
     state: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusedLabels {
+    reason: &'static str,
+}
+
 /// The service's own instruments, one registry per application.
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     pool: Family<PoolLabels, Gauge>,
+    pub connections_open: Gauge,
+    connections_refused: Family<RefusedLabels, Counter>,
     pub cache_hits: Counter,
     pub cache_misses: Counter,
     pub cache_invalidations: Counter,
@@ -60,6 +67,18 @@ impl Default for Metrics {
             (|| Histogram::new(exponential_buckets(0.000_25, 2.0, 16))) as fn() -> Histogram,
         );
         let pool = Family::<PoolLabels, Gauge>::default();
+        let connections_open = Gauge::default();
+        let connections_refused = Family::<RefusedLabels, Counter>::default();
+        registry.register(
+            "connections_open",
+            "TCP connections being served",
+            connections_open.clone(),
+        );
+        registry.register(
+            "connections_refused",
+            "TCP connections closed at once because a connection cap was reached",
+            connections_refused.clone(),
+        );
         let (cache_hits, cache_misses, cache_invalidations) =
             (Counter::default(), Counter::default(), Counter::default());
         registry.register("http_requests", "HTTP requests answered", requests.clone());
@@ -100,11 +119,22 @@ impl Default for Metrics {
             requests,
             latency,
             pool,
+            connections_open,
+            connections_refused,
             cache_hits,
             cache_misses,
             cache_invalidations,
             alignment_matrix_loads,
         }
+    }
+}
+
+impl Metrics {
+    /// Counts a connection closed at once because the cap named `reason` was reached.
+    pub fn refused(&self, reason: &'static str) {
+        self.connections_refused
+            .get_or_create(&RefusedLabels { reason })
+            .inc();
     }
 }
 

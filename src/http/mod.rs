@@ -13,15 +13,17 @@ mod metrics;
 mod params;
 mod participations;
 mod response_cache;
+mod server;
 mod statements;
 mod topics;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sqlx::PgPool;
@@ -37,6 +39,7 @@ use tracing::Level;
 
 use self::metrics::Metrics;
 use self::response_cache::ResponseCache;
+pub use self::server::ConnectionLimits;
 use crate::config::Config;
 use crate::error::{PROBLEM_JSON, Problem};
 use crate::store::alignment::AlignmentMatrix;
@@ -49,6 +52,9 @@ pub struct AppState {
     pub cache: Arc<ResponseCache>,
     pub metrics: Arc<Metrics>,
     pub alignment: Arc<AlignmentMatrix>,
+    /// Set once a shutdown signal arrives: readiness fails and every response closes
+    /// its connection.
+    pub draining: Arc<AtomicBool>,
 }
 
 /// The HTTP-facing part of the configuration.
@@ -112,8 +118,34 @@ impl AppState {
             cache,
             metrics,
             alignment,
+            draining: Arc::new(AtomicBool::new(false)),
         }
     }
+}
+
+/// Serves the whole application on `listener` within `limits` until `shutdown`
+/// resolves, then drains (see [`ConnectionLimits`]).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: ConnectionLimits,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let (metrics, draining, grace) = (
+        state.metrics.clone(),
+        state.draining.clone(),
+        limits.shutdown_grace,
+    );
+    let shutdown = async move {
+        shutdown.await;
+        draining.store(true, Ordering::Relaxed);
+        tracing::info!(
+            grace_seconds = grace.as_secs(),
+            "shutting down: readiness fails"
+        );
+        tokio::time::sleep(grace).await;
+    };
+    server::serve(listener, app(state), metrics, limits, shutdown).await
 }
 
 /// The whole application.
@@ -174,6 +206,10 @@ pub fn app(state: AppState) -> Router {
             metrics::record,
         ))
         .fallback(no_route)
+        .layer(axum::middleware::from_fn_with_state(
+            state.draining.clone(),
+            close_while_draining,
+        ))
         .with_state(state)
         .layer(DefaultBodyLimit::disable())
         .layer(
@@ -201,6 +237,22 @@ pub fn app(state: AppState) -> Router {
                 ))
                 .layer(RequestBodyLimitLayer::new(settings.max_body_bytes)),
         )
+}
+
+/// While the instance drains, every response asks its client to close the connection,
+/// so that keep-alive clients move to another instance before the listener closes.
+async fn close_while_draining(
+    State(draining): State<Arc<AtomicBool>>,
+    request: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if draining.load(Ordering::Relaxed) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// Every log line of a request carries its method, path and request id.

@@ -3,6 +3,7 @@
 
 mod cache;
 mod conformance;
+mod connections;
 mod database;
 mod docs;
 mod http;
