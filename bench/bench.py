@@ -82,7 +82,8 @@ class Server:
         self.env = dict(os.environ, SIGNATORIES_DATA_DIR=str(data_dir),
                         SIGNATORIES_BIND=f"127.0.0.1:{self.port}", RUST_LOG="warn",
                         SIGNATORIES_ADMIN_KEY=ADMIN_KEY, SIGNATORIES_CACHE_BYTES=str(cache_bytes),
-                        SIGNATORIES_POOL_SIZE="16")
+                        SIGNATORIES_POOL_SIZE="16", SIGNATORIES_RATE_LIMIT="0",
+                        SIGNATORIES_MAX_IN_FLIGHT="100000")
         self.env.pop("DATABASE_URL", None)
         self.process = subprocess.Popen([str(BIN), "serve"], env=self.env)
         RUNNING.append(self)

@@ -151,6 +151,7 @@ def main() -> None:
         raise SystemExit("build the release binary first (bench/faults does)")
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="signatories-faults-"))
+    work.chmod(0o711)  # run as root, PostgreSQL runs as `postgres` and must reach its data
     data_dir = work / "postgres"
     env = dict(os.environ, SIGNATORIES_DATA_DIR=str(data_dir), RUST_LOG="warn")
     env.pop("DATABASE_URL", None)

@@ -130,6 +130,37 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub drain_timeout: u64,
 
+    /// Requests a minute one client address may make to the API (0: no limit).
+    #[arg(long, env = "SIGNATORIES_RATE_LIMIT", value_name = "SIGNATORIES_RATE_LIMIT", global = true, default_value_t = 1200,
+          value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub rate_limit: u32,
+
+    /// Requests one client (or key) may make at once before its rate applies.
+    #[arg(long, env = "SIGNATORIES_RATE_BURST", value_name = "SIGNATORIES_RATE_BURST", global = true, default_value_t = 200,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate_burst: u32,
+
+    /// Requests a minute one API key may make (0: no limit).
+    #[arg(long, env = "SIGNATORIES_KEY_RATE_LIMIT", value_name = "SIGNATORIES_KEY_RATE_LIMIT", global = true, default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub key_rate_limit: u32,
+
+    /// Proxies (addresses or networks, comma-separated) whose Forwarded or
+    /// X-Forwarded-For header names the client.
+    #[arg(
+        long,
+        env = "SIGNATORIES_TRUSTED_PROXIES",
+        value_name = "SIGNATORIES_TRUSTED_PROXIES",
+        global = true,
+        default_value = ""
+    )]
+    pub trusted_proxies: String,
+
+    /// API requests served at once; one more is answered 503 at once.
+    #[arg(long, env = "SIGNATORIES_MAX_IN_FLIGHT", value_name = "SIGNATORIES_MAX_IN_FLIGHT", global = true, default_value_t = 256,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_in_flight: u64,
+
     /// A bootstrap admin API key for first setup; never logged.
     #[arg(long, env = "SIGNATORIES_ADMIN_KEY", value_name = "SIGNATORIES_ADMIN_KEY", global = true,
           hide_env_values = true, value_parser = parse_admin_key)]

@@ -12,6 +12,11 @@ use crate::embedded::{Cluster, ClusterOptions};
 /// The migrations in `migrations/`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
+/// How often the embedded server is checked, and how many failed starts in a row
+/// make the process give up.
+const SUPERVISION_INTERVAL: Duration = Duration::from_secs(1);
+const MAX_FAILED_STARTS: u32 = 5;
+
 /// The database the embedded cluster serves.
 pub const EMBEDDED_DATABASE: &str = "signatories";
 
@@ -41,6 +46,43 @@ impl Database {
             .await
             .context("cannot connect to the database")?;
         Ok(Self { pool, cluster })
+    }
+
+    /// Keeps the embedded server up: checks it every second and starts it again when
+    /// it has died (PostgreSQL recovers from its write-ahead log). Resolves only with
+    /// the error that made it give up, after several failed starts in a row, so that
+    /// the process can exit and its supervisor start it afresh. Pending forever for an
+    /// external database or a server this process did not start.
+    pub async fn supervise(&self) -> anyhow::Error {
+        let Some(launcher) = self.cluster.as_ref().and_then(Cluster::launcher) else {
+            return std::future::pending().await;
+        };
+        let mut failures = 0;
+        loop {
+            tokio::time::sleep(SUPERVISION_INTERVAL).await;
+            let check = launcher.clone();
+            if tokio::task::spawn_blocking(move || check.is_running())
+                .await
+                .unwrap_or(true)
+            {
+                failures = 0;
+                continue;
+            }
+            tracing::error!("the embedded PostgreSQL server is down; starting it again");
+            let start = launcher.clone();
+            match tokio::task::spawn_blocking(move || start.start()).await {
+                Ok(Ok(())) => tracing::info!("the embedded PostgreSQL server is up again"),
+                Ok(Err(err)) => {
+                    failures += 1;
+                    tracing::error!(error = %err, failures, "starting PostgreSQL again failed");
+                    if failures >= MAX_FAILED_STARTS {
+                        return err
+                            .context("the embedded PostgreSQL server cannot be started again");
+                    }
+                }
+                Err(err) => return anyhow::Error::from(err),
+            }
+        }
     }
 
     /// Closes the pool, then stops the embedded cluster if this process started it.
@@ -76,7 +118,7 @@ pub fn pool_options(size: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(size)
         // A request waits this long for a connection before it is answered 503.
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(1))
 }
 
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {

@@ -129,8 +129,8 @@ impl AppError {
             Self::Unavailable | Self::WarmingUp | Self::ShuttingDown => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            // No connection came free in time: the database is overloaded or down.
-            Self::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
+            // The database is overloaded, restarting or down: a state, not a fault.
+            Self::Database(err) if is_unavailable(err) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(err) if is_data_exception(err) => StatusCode::BAD_REQUEST,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -165,14 +165,24 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).unwrap_or_default();
-        (
+        let mut response = (
             status,
             [(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))],
             body,
         )
-            .into_response()
+            .into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        response
     }
 }
+
+/// What a `503` asks a client to wait before it tries again.
+pub const RETRY_AFTER_SECONDS: &str = "1";
 
 fn summarise(errors: &[FieldError]) -> String {
     errors
@@ -211,7 +221,11 @@ impl IntoResponse for AppError {
                 "The resource changed since the ETag in If-Match was issued; fetch it again and reapply your change.",
             ),
             Self::Conflict(detail) => Problem::new(status, detail),
-            Self::Unavailable | Self::Database(sqlx::Error::PoolTimedOut) => {
+            Self::Unavailable => {
+                Problem::new(status, "The database is not answering; try again shortly.")
+            }
+            Self::Database(err) if is_unavailable(&err) => {
+                tracing::warn!(error = %err, "database unavailable");
                 Problem::new(status, "The database is not answering; try again shortly.")
             }
             Self::WarmingUp => Problem::new(
@@ -242,6 +256,31 @@ impl IntoResponse for AppError {
             }
         };
         problem.into_response()
+    }
+}
+
+/// Whether an error says the database cannot serve right now rather than that a
+/// query is wrong: no connection came free in time, the connection broke, or the
+/// server is shutting down, restarting, out of resources, or cancelled the statement
+/// (its timeout, a lock wait's timeout).
+fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exception; 53: insufficient resources; 57P: operator
+            // intervention (shutdown, crash, cannot connect now); 57014: query
+            // cancelled; 55P03: lock not available.
+            ["08", "53", "57P"]
+                .iter()
+                .any(|class| code.starts_with(class))
+                || code == "57014"
+                || code == "55P03"
+        }),
+        _ => false,
     }
 }
 

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use signatories::config::{Config, LogFormat};
 use signatories::datasets::{self, GenerateOptions};
 use signatories::db::{self, Database};
+use signatories::embedded::ServeLock;
 use signatories::keys::{self, ApiRole};
 use signatories::transfer::{self, ExportFormat, ImportOptions};
 use signatories::{AppState, ConnectionLimits, HttpSettings};
@@ -237,6 +238,11 @@ async fn manage_keys(db: &sqlx::PgPool, command: KeysCommand) -> anyhow::Result<
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let settings = HttpSettings::from_config(&config)?;
+    // One serving process per embedded cluster; held until this process exits.
+    let _serving = match config.database_url {
+        None => Some(ServeLock::acquire(&config.data_dir)?),
+        Some(_) => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("SIGNATORIES_BIND: cannot listen on {}", config.bind))?;
@@ -246,13 +252,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::new(database.pool.clone(), settings);
     state.alignment.clone().warm_up(state.db.clone());
     tracing::info!(address = %address, "serving");
-    signatories::serve(
+    let serving = signatories::serve(
         listener,
         state,
         ConnectionLimits::from_config(&config),
         shutdown_signal(),
-    )
-    .await?;
+    );
+    tokio::select! {
+        served = serving => served?,
+        gave_up = database.supervise() => return Err(gave_up),
+    }
     tracing::info!("requests drained; shutting down");
     database.close().await
 }

@@ -3,8 +3,8 @@
 //! Keys never reach a log line or an error body.
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use subtle::ConstantTimeEq;
 
 use super::AppState;
@@ -26,36 +26,42 @@ pub struct Editor {
 pub struct Admin(pub Editor);
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Editor, AppError> {
-    let header = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .ok_or(AppError::Unauthorized(
+    if !parts.headers.contains_key(header::AUTHORIZATION) {
+        return Err(AppError::Unauthorized(
             "Writing needs an API key: send Authorization: Bearer <key>.",
-        ))?;
-    let key = header
-        .to_str()
-        .ok()
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|key| !key.is_empty())
-        .ok_or(AppError::Unauthorized(
-            "The Authorization header must be: Bearer <key>.",
-        ))?;
+        ));
+    }
+    let key = bearer_key(&parts.headers).ok_or(AppError::Unauthorized(
+        "The Authorization header must be: Bearer <key>.",
+    ))?;
+    identify(state, key).await?.ok_or(AppError::Unauthorized(
+        "This API key is unknown or revoked.",
+    ))
+}
+
+/// The key of `Authorization: Bearer <key>` (the scheme in any case, RFC 9110 §11.1).
+pub fn bearer_key(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, key) = value.trim().split_once(' ')?;
+    let key = key.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !key.is_empty()).then_some(key)
+}
+
+/// Who holds `key`: the bootstrap admin (compared in constant time) or a stored key
+/// that is not revoked.
+pub async fn identify(state: &AppState, key: &str) -> Result<Option<Editor>, AppError> {
     let key_hash = keys::hash(key);
     if let Some(admin_hash) = &state.settings.admin_key_hash
         && bool::from(admin_hash.ct_eq(&key_hash))
     {
-        return Ok(Editor {
+        return Ok(Some(Editor {
             name: BOOTSTRAP_KEY_NAME.to_owned(),
             role: ApiRole::Admin,
-        });
+        }));
     }
-    match keys::authenticate(&state.db, &key_hash).await? {
-        Some((name, role)) => Ok(Editor { name, role }),
-        None => Err(AppError::Unauthorized(
-            "This API key is unknown or revoked.",
-        )),
-    }
+    Ok(keys::authenticate(&state.db, &key_hash)
+        .await?
+        .map(|(name, role)| Editor { name, role }))
 }
 
 impl FromRequestParts<AppState> for Editor {

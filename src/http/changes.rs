@@ -70,7 +70,7 @@ fn cursor_after(id: i64) -> String {
 
 async fn list_changes(State(state): State<AppState>, mut params: Params) -> AppResult<Response> {
     // `since` is the feed's name for the cursor.
-    let since = params.one::<String>("since");
+    let since = params.token("since");
     let entity = params.one::<String>("entity").and_then(|word| {
         match Entity::CHOICES.iter().find(|(w, _)| *w == word) {
             Some((_, e)) => Some(*e),

@@ -31,7 +31,7 @@ async fn readyz(State(state): State<AppState>) -> AppResult<Json<Value>> {
         return Err(AppError::WarmingUp);
     }
     let ping = async {
-        let mut conn = state.db.acquire().await?;
+        let mut conn = state.control_db.acquire().await?;
         sqlx::query("select 1").execute(&mut *conn).await
     };
     match tokio::time::timeout(READY_TIMEOUT, ping).await {

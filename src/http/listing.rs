@@ -64,26 +64,25 @@ impl Paging {
         let limit = params.bounded("limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
         let with_total = params.choice("count", Count::None) == Count::Exact;
         let format = Format::negotiate(params, headers);
-        let cursor =
-            params
-                .one::<String>("cursor")
-                .and_then(|token| match Cursor::decode(&token) {
-                    Some(cursor) if cursor.sort == sort => Some(cursor),
-                    Some(_) => {
-                        params.reject(
-                            "cursor",
-                            "was made for another sort order; start again without it",
-                        );
-                        None
-                    }
-                    None => {
-                        params.reject(
-                            "cursor",
-                            "is not a cursor this API issued; use page.next_cursor as given",
-                        );
-                        None
-                    }
-                });
+        let cursor = params
+            .token("cursor")
+            .and_then(|token| match Cursor::decode(&token) {
+                Some(cursor) if cursor.sort == sort => Some(cursor),
+                Some(_) => {
+                    params.reject(
+                        "cursor",
+                        "was made for another sort order; start again without it",
+                    );
+                    None
+                }
+                None => {
+                    params.reject(
+                        "cursor",
+                        "is not a cursor this API issued; use page.next_cursor as given",
+                    );
+                    None
+                }
+            });
         Self {
             limit,
             // A CSV export is every matching row: no page, so no cursor.

@@ -1,5 +1,6 @@
 //! The HTTP layer: shared state, middleware, and one module per resource.
 
+mod admission;
 mod analytics;
 mod auth;
 mod body;
@@ -23,11 +24,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sqlx::PgPool;
 use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -37,6 +40,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+pub use self::admission::AdmissionSettings;
+use self::admission::RateLimits;
 use self::metrics::Metrics;
 use self::response_cache::ResponseCache;
 pub use self::server::ConnectionLimits;
@@ -48,6 +53,9 @@ use crate::store::alignment::AlignmentMatrix;
 #[derive(Clone)]
 pub struct AppState {
     pub db: PgPool,
+    /// Connections beside the request pool, for the `LISTEN` connection and readiness
+    /// probes, so that neither waits behind requests nor takes a request's place.
+    pub control_db: PgPool,
     pub settings: Arc<HttpSettings>,
     pub cache: Arc<ResponseCache>,
     pub metrics: Arc<Metrics>,
@@ -55,6 +63,7 @@ pub struct AppState {
     /// Set once a shutdown signal arrives: readiness fails and every response closes
     /// its connection.
     pub draining: Arc<AtomicBool>,
+    pub rate_limits: Arc<RateLimits>,
 }
 
 /// The HTTP-facing part of the configuration.
@@ -69,6 +78,7 @@ pub struct HttpSettings {
     pub admin_key_hash: Option<[u8; 32]>,
     /// Memory for cached GET responses, in bytes.
     pub cache_bytes: u64,
+    pub admission: AdmissionSettings,
 }
 
 impl HttpSettings {
@@ -80,6 +90,7 @@ impl HttpSettings {
             cache_max_age: config.cache_max_age,
             admin_key_hash: config.admin_key.as_deref().map(crate::keys::hash),
             cache_bytes: config.cache_bytes,
+            admission: AdmissionSettings::from_config(config)?,
         })
     }
 }
@@ -93,6 +104,7 @@ impl Default for HttpSettings {
             cache_max_age: 60,
             admin_key_hash: None,
             cache_bytes: 32 << 20,
+            admission: AdmissionSettings::default(),
         }
     }
 }
@@ -104,9 +116,24 @@ impl AppState {
         let cache = Arc::new(ResponseCache::new(settings.cache_bytes));
         let metrics = Arc::new(Metrics::default());
         let alignment = Arc::new(AlignmentMatrix::new(metrics.alignment_matrix_loads.clone()));
+        let control_db =
+            crate::db::pool_options(2).connect_lazy_with((*db.connect_options()).clone());
+        let rate_limits = Arc::new(RateLimits::new(&settings.admission));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let sweep = Arc::downgrade(&rate_limits);
+            runtime.spawn(async move {
+                let mut every = tokio::time::interval(admission::SWEEP_EVERY);
+                every.tick().await;
+                loop {
+                    every.tick().await;
+                    let Some(limits) = sweep.upgrade() else {
+                        return;
+                    };
+                    limits.forget_idle();
+                }
+            });
             runtime.spawn(response_cache::follow_changes(
-                db.clone(),
+                control_db.clone(),
                 cache.clone(),
                 metrics.clone(),
                 alignment.clone(),
@@ -114,11 +141,13 @@ impl AppState {
         }
         Self {
             db,
+            control_db,
             settings: Arc::new(settings),
             cache,
             metrics,
             alignment,
             draining: Arc::new(AtomicBool::new(false)),
+            rate_limits,
         }
     }
 }
@@ -131,10 +160,11 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let (metrics, draining, grace) = (
+    let (metrics, draining, grace, control_db) = (
         state.metrics.clone(),
         state.draining.clone(),
         limits.shutdown_grace,
+        state.control_db.clone(),
     );
     let shutdown = async move {
         shutdown.await;
@@ -145,7 +175,9 @@ pub async fn serve(
         );
         tokio::time::sleep(grace).await;
     };
-    server::serve(listener, app(state), metrics, limits, shutdown).await
+    server::serve(listener, app(state), metrics, limits, shutdown).await?;
+    control_db.close().await;
+    Ok(())
 }
 
 /// The whole application.
@@ -194,6 +226,23 @@ pub fn app(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             conditional::conditional_get,
+        ))
+        .route_layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|_: axum::BoxError| async {
+                    Problem::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "The service is answering as many requests as it can; try again shortly.",
+                    )
+                }))
+                .load_shed()
+                .layer(GlobalConcurrencyLimitLayer::new(
+                    settings.admission.max_in_flight,
+                )),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admission::limit_rate,
         ));
 
     Router::new()
@@ -312,10 +361,8 @@ where
         _ => "The request could not be served.",
     };
     let (mut parts, _) = response.into_parts();
-    let problem = Problem::new(status, detail).into_response();
+    let (problem_parts, body) = Problem::new(status, detail).into_response().into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts
-        .headers
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-    Response::from_parts(parts, problem.into_body())
+    parts.headers.extend(problem_parts.headers);
+    Response::from_parts(parts, body)
 }

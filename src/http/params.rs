@@ -30,6 +30,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 
 pub const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
 
+/// Values a list parameter may hold (`country=FRA,DEU,…`), repeats included.
+pub const MAX_LIST_VALUES: usize = 100;
+
+/// Characters one parameter value may hold.
+pub const MAX_VALUE_CHARS: usize = 200;
+
+/// Characters an opaque token this API issued (a cursor) may hold: a cursor carries
+/// a sort key, which may be a long title.
+pub const MAX_TOKEN_CHARS: usize = 2048;
+
 /// A type a query parameter can hold.
 pub trait ParamValue: Sized {
     fn parse_param(value: &str) -> Result<Self, String>;
@@ -131,6 +141,27 @@ impl Params {
             .collect()
     }
 
+    /// `value` parsed as a `T`, or the problem reported; a value longer than
+    /// [`MAX_VALUE_CHARS`] is not parsed at all.
+    fn parse<T: ParamValue>(&mut self, name: &'static str, value: &str) -> Option<T> {
+        self.parse_within(name, value, MAX_VALUE_CHARS)
+    }
+
+    fn parse_within<T: ParamValue>(
+        &mut self,
+        name: &'static str,
+        value: &str,
+        max_chars: usize,
+    ) -> Option<T> {
+        if value.chars().count() > max_chars {
+            self.error(name, format!("is longer than {max_chars} characters"));
+            return None;
+        }
+        T::parse_param(value)
+            .map_err(|message| self.error(name, message))
+            .ok()
+    }
+
     fn error(&mut self, name: &str, message: impl Into<String>) {
         self.errors.push(FieldError::new(name, message));
     }
@@ -140,13 +171,7 @@ impl Params {
         let values = self.values(name);
         match values.as_slice() {
             [] => None,
-            [value] => match T::parse_param(value) {
-                Ok(parsed) => Some(parsed),
-                Err(message) => {
-                    self.error(name, message);
-                    None
-                }
-            },
+            [value] => self.parse(name, value),
             _ => {
                 self.error(name, "may be given only once");
                 None
@@ -154,18 +179,42 @@ impl Params {
         }
     }
 
-    /// A parameter that may be repeated (`?country=FRA&country=DEU`); commas also separate.
-    pub fn many<T: ParamValue>(&mut self, name: &'static str) -> Vec<T> {
-        let mut parsed = Vec::new();
-        for value in self.values(name) {
-            for part in value.split(',') {
-                match T::parse_param(part.trim()) {
-                    Ok(v) => parsed.push(v),
-                    Err(message) => self.error(name, message),
-                }
+    /// An opaque token this API issued (a cursor), given at most once.
+    pub fn token(&mut self, name: &'static str) -> Option<String> {
+        let values = self.values(name);
+        match values.as_slice() {
+            [] => None,
+            [value] => self.parse_within(name, value, MAX_TOKEN_CHARS),
+            _ => {
+                self.error(name, "may be given only once");
+                None
             }
         }
-        parsed
+    }
+
+    /// A parameter that may be repeated (`?country=FRA&country=DEU`); commas also
+    /// separate. At most [`MAX_LIST_VALUES`] values, checked before any is parsed.
+    pub fn many<T: ParamValue>(&mut self, name: &'static str) -> Vec<T> {
+        let values = self.values(name);
+        let parts: Vec<String> = values
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(str::to_owned)
+            .collect();
+        if parts.len() > MAX_LIST_VALUES {
+            self.error(
+                name,
+                format!(
+                    "lists {} values; at most {MAX_LIST_VALUES} are allowed",
+                    parts.len()
+                ),
+            );
+            return Vec::new();
+        }
+        parts
+            .into_iter()
+            .filter_map(|part| self.parse(name, part.trim()))
+            .collect()
     }
 
     /// One word out of a fixed set, with a default.
@@ -235,6 +284,7 @@ impl Params {
             .map(|(k, _)| k.clone())
             .filter(|k| !self.known.contains(k.as_str()))
             .collect();
+        unknown.sort_unstable();
         unknown.dedup();
         if !unknown.is_empty() {
             let mut allowed: Vec<&str> = self.known.iter().copied().collect();
@@ -254,6 +304,8 @@ impl Params {
         if self.errors.is_empty() {
             Ok(())
         } else {
+            // Enough to say what is wrong, however many values a client sent.
+            self.errors.truncate(MAX_LIST_VALUES);
             Err(AppError::BadRequest(self.errors))
         }
     }

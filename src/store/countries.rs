@@ -30,30 +30,33 @@ pub struct Country {
     pub successor_code: Option<String>,
 }
 
-/// Resolves a code from a path or parameter (alpha-3 or alpha-2, any case).
-pub async fn resolve(db: &PgPool, code: &CountryCode) -> AppResult<Option<Country>> {
-    Ok(
-        sqlx::query_as::<_, Country>("select * from country where code = $1 or iso2 = $1")
-            .bind(code.as_str())
-            .fetch_optional(db)
-            .await?,
-    )
-}
-
-/// Resolves the codes of a filter parameter; an unknown one is the client's error.
+/// Resolves the codes of a filter parameter in one query, in the order given and
+/// each once; an unknown one is the client's error.
 pub async fn resolve_filter(
     db: &PgPool,
     param: &'static str,
     codes: &[CountryCode],
 ) -> AppResult<Vec<String>> {
-    let mut resolved = Vec::with_capacity(codes.len());
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let written: Vec<&str> = codes.iter().map(CountryCode::as_str).collect();
+    let found: Vec<(String, Option<String>)> = sqlx::query_as(
+        "select w.code, c.code from unnest($1::text[]) with ordinality as w(code, n) \
+         left join country c on c.code = w.code or c.iso2 = w.code order by w.n",
+    )
+    .bind(&written)
+    .fetch_all(db)
+    .await?;
+    let mut resolved = Vec::with_capacity(found.len());
     let mut unknown = Vec::new();
-    for code in codes {
-        match resolve(db, code).await? {
-            Some(country) => resolved.push(country.code),
+    for (written, code) in found {
+        match code {
+            Some(code) if !resolved.contains(&code) => resolved.push(code),
+            Some(_) => {}
             None => unknown.push(FieldError::new(
                 param,
-                format!("{:?} is not a known country code", code.as_str()),
+                format!("{written:?} is not a known country code"),
             )),
         }
     }

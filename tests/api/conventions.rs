@@ -205,3 +205,66 @@ async fn a_tampered_cursor_is_the_clients_error() {
         .problem(StatusCode::BAD_REQUEST);
     assert_eq!(problem["errors"][0]["field"], "cursor");
 }
+
+#[tokio::test]
+async fn a_request_that_would_cost_thousands_of_lookups_is_refused_at_once() {
+    let app = TestApp::spawn().await;
+    let codes = vec!["FRA"; 10_000].join(",");
+    let started = std::time::Instant::now();
+    let many = app.get(&format!("/v1/statements?country={codes}")).await;
+    let took = started.elapsed();
+    let problem = many.problem(StatusCode::BAD_REQUEST);
+    assert_eq!(problem["errors"][0]["field"], "country");
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 100"),
+        "{problem}"
+    );
+    // One lookup per code took seconds; refused before any lookup, it takes about as
+    // long as any bad request (bench/faults times the release build).
+    assert!(
+        took < std::time::Duration::from_millis(250),
+        "took {took:?}"
+    );
+
+    // At the limit, repeats and every form of a code are resolved together.
+    let hundred = ["FRA", "fr", "DEU"].repeat(33).join(",");
+    let listed = app
+        .get(&format!("/v1/statements?country={hundred}&limit=100"))
+        .await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let one = app.get("/v1/statements?country=FRA,DEU&limit=100").await;
+    assert_eq!(listed.json()["data"], one.json()["data"]);
+
+    let long = "x".repeat(201);
+    let problem = app
+        .get(&format!("/v1/statements?q={long}"))
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(problem["errors"][0]["field"], "q");
+    assert!(
+        app.get(&format!("/v1/statements?q={}", "x".repeat(200)))
+            .await
+            .status
+            == StatusCode::OK
+    );
+
+    // Unknown codes are named, each once, in the order given.
+    let problem = app
+        .get("/v1/participations?country=FRA,QQQ,XXA,QQQ")
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    let named: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(named.len(), 3, "{named:?}");
+    assert!(
+        named[0].contains("QQQ") && named[1].contains("XXA"),
+        "{named:?}"
+    );
+}

@@ -28,7 +28,7 @@ key=$("$binary" keys generate)
 base=http://127.0.0.1:$port
 
 SIGNATORIES_DATA_DIR="$work/postgres" SIGNATORIES_BIND="127.0.0.1:$port" \
-    SIGNATORIES_ADMIN_KEY="$key" SIGNATORIES_LOG_FORMAT=json RUST_LOG=warn \
+    SIGNATORIES_ADMIN_KEY="$key" SIGNATORIES_LOG_FORMAT=json RUST_LOG=warn SIGNATORIES_RATE_LIMIT=0 \
     "$binary" serve >"$work/server.log" 2>&1 &
 server=$!
 

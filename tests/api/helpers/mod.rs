@@ -1,6 +1,8 @@
 //! The test harness: a throwaway cluster per test binary, a migrated template
 //! database, a fresh copy of it for every test, and the app called in-process.
 
+pub mod binary;
+pub mod loopback;
 pub mod oracle;
 pub mod pages;
 

@@ -5,42 +5,25 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use signatories::{AppState, ConnectionLimits, HttpSettings};
+use signatories::{ConnectionLimits, HttpSettings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
-use crate::helpers::fresh_database;
+use crate::helpers::loopback::{self, Served};
 
-/// The server on a fresh database, on an ephemeral loopback port, until aborted.
-async fn serve(limits: ConnectionLimits) -> (SocketAddr, JoinHandle<()>) {
-    let db = fresh_database().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let state = AppState::new(db, HttpSettings::default());
-    let server = tokio::spawn(async move {
-        signatories::serve(listener, state, limits, std::future::pending())
-            .await
-            .unwrap();
-    });
-    (address, server)
+async fn serve(limits: ConnectionLimits) -> (SocketAddr, Served) {
+    let served = loopback::serve(HttpSettings::default(), limits).await;
+    (served.address, served)
 }
 
 /// One whole HTTP/1.1 exchange on a new connection: the status line and the time taken.
 async fn get(address: SocketAddr, path: &str) -> (String, Duration) {
-    let started = Instant::now();
-    let mut stream = TcpStream::connect(address).await.unwrap();
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .await
-        .unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    let text = String::from_utf8_lossy(&response);
-    let status = text.lines().next().unwrap_or_default().to_owned();
-    (status, started.elapsed())
+    let response = loopback::request(address, "127.0.0.1", path, &[]).await;
+    (
+        response.head.lines().next().unwrap_or_default().to_owned(),
+        response.took,
+    )
 }
 
 /// Waits for the server to close `stream` (end of file or a reset), at most `limit`.
@@ -124,7 +107,7 @@ async fn slow_headers_are_cut_off_while_other_clients_are_served() {
             "slow connection {i} was held {held:?}"
         );
     }
-    server.abort();
+    drop(server);
 }
 
 #[tokio::test]
@@ -161,7 +144,7 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
             && closed <= idle_timeout + Duration::from_secs(1),
         "closed after {closed:?}"
     );
-    server.abort();
+    drop(server);
 }
 
 #[tokio::test]
@@ -217,7 +200,9 @@ async fn connections_beyond_the_caps_are_closed_at_once_and_held_ones_still_serv
     let (status, _) = get(address, "/healthz").await;
     assert!(status.contains("200"), "{status}");
 
-    let metrics = get_body(address, "/metrics").await;
+    let metrics = loopback::request(address, "127.0.0.1", "/metrics", &[])
+        .await
+        .body;
     assert!(
         metrics.contains("signatories_connections_refused_total{reason=\"max_per_client\"} 1"),
         "{metrics}"
@@ -226,18 +211,5 @@ async fn connections_beyond_the_caps_are_closed_at_once_and_held_ones_still_serv
         metrics.contains("signatories_connections_refused_total{reason=\"max_connections\"} 1"),
         "{metrics}"
     );
-    server.abort();
-}
-
-async fn get_body(address: SocketAddr, path: &str) -> String {
-    let mut stream = TcpStream::connect(address).await.unwrap();
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .await
-        .unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    String::from_utf8_lossy(&response).into_owned()
+    drop(server);
 }

@@ -1,9 +1,7 @@
 //! Starting and stopping: the embedded cluster's life cycle, configuration errors,
 //! the real binary serving and shutting down, and the compose file.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -11,6 +9,9 @@ use signatories::HttpSettings;
 use signatories::embedded::{Cluster, ClusterOptions};
 use sqlx::{Connection, PgConnection};
 
+use crate::helpers::binary::{
+    http_get, signatories_bin, start_service, terminate, wait_until_ready,
+};
 use crate::helpers::{TestApp, throwaway_cluster};
 
 /// Start, stop and start again one embedded cluster: readiness follows the database,
@@ -85,12 +86,6 @@ async fn embedded_cluster_restarts_with_its_data_and_readiness_follows_it() {
     assert!(!dir.exists(), "a throwaway cluster is deleted once stopped");
 }
 
-fn signatories_bin() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_signatories"));
-    command.env_remove("DATABASE_URL").env_remove("RUST_LOG");
-    command
-}
-
 #[test]
 fn invalid_configuration_stops_the_process_naming_the_variable() {
     for (variable, value) in [
@@ -124,73 +119,6 @@ fn invalid_configuration_stops_the_process_naming_the_variable() {
     }
 }
 
-fn http_get(address: &str, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    (status, response)
-}
-
-/// Runs the real binary on its embedded default until it logs that it serves, and
-/// returns the process and the address it listens on.
-fn start_service(data_dir: &std::path::Path) -> (std::process::Child, String) {
-    let mut child = signatories_bin()
-        .args(["serve"])
-        .env("SIGNATORIES_DATA_DIR", data_dir)
-        .env("SIGNATORIES_BIND", "127.0.0.1:0")
-        .env("SIGNATORIES_LOG_FORMAT", "json")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let address = loop {
-        let line = lines
-            .next()
-            .expect("the service logs before it exits")
-            .unwrap();
-        let event: serde_json::Value = serde_json::from_str(&line).unwrap();
-        if event["message"] == "serving" {
-            break event["address"].as_str().unwrap().to_owned();
-        }
-    };
-    // Keep draining the log so that the service never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, address)
-}
-
-/// Polls `/readyz` as an orchestrator would: the service is ready once its alignment
-/// matrix is loaded, in the background after it starts serving.
-fn wait_until_ready(address: &str) {
-    let mut last = String::new();
-    for _ in 0..600 {
-        let (status, body) = http_get(address, "/readyz");
-        if status == 200 {
-            return;
-        }
-        assert_eq!(status, 503, "{body}");
-        last = body;
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("never ready: {last}");
-}
-
-fn terminate(mut child: std::process::Child) {
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    assert!(child.wait().unwrap().success(), "a clean exit on SIGTERM");
-}
-
 #[test]
 fn the_binary_serves_on_its_embedded_default_stops_cleanly_and_keeps_its_data() {
     let dir = tempfile::Builder::new()
@@ -205,7 +133,7 @@ fn the_binary_serves_on_its_embedded_default_stops_cleanly_and_keeps_its_data() 
     .unwrap();
     let data_dir = dir.path().join("postgres");
 
-    let (service, address) = start_service(&data_dir);
+    let (service, address) = start_service(&data_dir, &[]);
     let (status, _) = http_get(&address, "/healthz");
     assert_eq!(status, 200);
     wait_until_ready(&address);
@@ -215,7 +143,7 @@ fn the_binary_serves_on_its_embedded_default_stops_cleanly_and_keeps_its_data() 
         "PostgreSQL stopped with the service"
     );
 
-    let (service, address) = start_service(&data_dir);
+    let (service, address) = start_service(&data_dir, &[]);
     wait_until_ready(&address);
     terminate(service);
     assert!(

@@ -1,6 +1,7 @@
 //! Running the service: how it starts, is configured and stops, what every answer
 //! carries, how it uses its database and cache, and how it documents itself.
 
+mod admission;
 mod cache;
 mod conformance;
 mod connections;
@@ -8,3 +9,4 @@ mod database;
 mod docs;
 mod http;
 mod lifecycle;
+mod outages;

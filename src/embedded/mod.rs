@@ -5,7 +5,6 @@
 //! clashes with another server's TCP port. `initdb` and `postgres` refuse to run as
 //! root, so a root process runs them as the `postgres` system user.
 
-use std::ffi::OsString;
 use std::fs;
 use std::io::ErrorKind;
 use std::os::unix::fs::PermissionsExt;
@@ -13,81 +12,19 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
+
+pub use self::binaries::find_binaries;
+
+mod binaries;
 
 /// The superuser that `initdb` creates; trust authentication over the socket only.
 const SUPERUSER: &str = "signatories";
 const PORT: u16 = 5432;
 /// `sun_path` holds 108 bytes including the terminating NUL.
 const MAX_SOCKET_PATH: usize = 107;
-
-/// Where the server binaries are: the first directory holding `initdb`, `pg_ctl` and
-/// `postgres`, searched on `PATH`, then in `pg_config --bindir`, then in
-/// `/usr/lib/postgresql/<version>/bin`, newest version first.
-pub fn find_binaries() -> anyhow::Result<PathBuf> {
-    let pg_config_bindir = Command::new("pg_config")
-        .arg("--bindir")
-        .output()
-        .ok()
-        .filter(|out| out.status.success())
-        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
-    find_binaries_in(
-        std::env::var_os("PATH"),
-        pg_config_bindir,
-        Path::new("/usr/lib/postgresql"),
-    )
-    .ok_or_else(|| {
-        anyhow!(
-            "no PostgreSQL server binaries (initdb, pg_ctl, postgres) were found on PATH, via pg_config \
-             or under /usr/lib/postgresql: install them (Debian/Ubuntu: `apt-get install postgresql`, \
-             macOS: `brew install postgresql`) or set DATABASE_URL to use an existing server"
-        )
-    })
-}
-
-/// [`find_binaries`] with its inputs made explicit, so that tests can point it anywhere.
-pub fn find_binaries_in(
-    path_var: Option<OsString>,
-    pg_config_bindir: Option<PathBuf>,
-    versioned_root: &Path,
-) -> Option<PathBuf> {
-    let on_path = path_var
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default();
-    let mut versioned: Vec<(Vec<u32>, PathBuf)> = fs::read_dir(versioned_root)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let version = entry
-                .file_name()
-                .to_str()?
-                .split('.')
-                .map(|part| part.parse().ok())
-                .collect::<Option<Vec<u32>>>()?;
-            Some((version, entry.path().join("bin")))
-        })
-        .collect();
-    versioned.sort_by(|a, b| b.0.cmp(&a.0));
-    on_path
-        .into_iter()
-        .chain(pg_config_bindir)
-        .chain(versioned.into_iter().map(|(_, dir)| dir))
-        .find(|dir| {
-            ["initdb", "pg_ctl", "postgres"]
-                .iter()
-                .all(|bin| dir.join(bin).is_file())
-        })
-        // PATH often holds symlinks; pg_ctl must find `postgres` beside the real file.
-        .map(|dir| {
-            fs::canonicalize(dir.join("initdb"))
-                .ok()
-                .and_then(|real| real.parent().map(Path::to_path_buf))
-                .unwrap_or(dir)
-        })
-}
 
 /// The unprivileged account that runs the cluster when this process is root.
 #[derive(Debug, Clone, Copy)]
@@ -140,6 +77,49 @@ pub struct Cluster {
     data_dir: PathBuf,
     socket_dir: PathBuf,
     watchdog: Option<Child>,
+    /// How to start the server again, when this process started it.
+    launcher: Option<Launcher>,
+}
+
+/// What `pg_ctl start` needs to start a cluster's server.
+#[derive(Debug, Clone)]
+pub struct Launcher {
+    bindir: PathBuf,
+    data_dir: PathBuf,
+    socket_dir: PathBuf,
+    run_as: Option<RunAs>,
+    server_options: String,
+}
+
+impl Launcher {
+    /// Starts the server and waits until it accepts connections. After a crash,
+    /// PostgreSQL replays its write-ahead log before it does.
+    pub fn start(&self) -> anyhow::Result<()> {
+        if !server_running(&self.data_dir) {
+            clear_stale_lock(&self.data_dir, &self.socket_dir);
+        }
+        let mut pg_ctl = pg_command(&self.bindir.join("pg_ctl"), &self.data_dir, self.run_as);
+        pg_ctl
+            .arg("start")
+            .arg("--wait")
+            .arg("--pgdata")
+            .arg(&self.data_dir)
+            .arg("--log")
+            .arg(self.data_dir.join("server.log"))
+            .arg("-o")
+            .arg(&self.server_options);
+        run(&mut pg_ctl).with_context(|| {
+            format!(
+                "PostgreSQL did not start; see {}",
+                self.data_dir.join("server.log").display()
+            )
+        })
+    }
+
+    /// Whether the server is running on this cluster.
+    pub fn is_running(&self) -> bool {
+        server_running(&self.data_dir)
+    }
 }
 
 impl Cluster {
@@ -176,9 +156,9 @@ impl Cluster {
                 data_dir,
                 socket_dir,
                 watchdog: None,
+                launcher: None,
             });
         }
-        clear_stale_lock(&data_dir, &socket_dir);
 
         let mut server_options = format!(
             "-c listen_addresses='' -c unix_socket_directories={} -p {PORT}",
@@ -187,22 +167,14 @@ impl Cluster {
         for (name, value) in &options.settings {
             server_options.push_str(&format!(" -c {name}={}", shell_quote(Path::new(value))));
         }
-        let mut pg_ctl = pg_command(&bindir.join("pg_ctl"), &data_dir, run_as);
-        pg_ctl
-            .arg("start")
-            .arg("--wait")
-            .arg("--pgdata")
-            .arg(&data_dir)
-            .arg("--log")
-            .arg(data_dir.join("server.log"))
-            .arg("-o")
-            .arg(server_options);
-        run(&mut pg_ctl).with_context(|| {
-            format!(
-                "PostgreSQL did not start; see {}",
-                data_dir.join("server.log").display()
-            )
-        })?;
+        let launcher = Launcher {
+            bindir: bindir.clone(),
+            data_dir: data_dir.clone(),
+            socket_dir: socket_dir.clone(),
+            run_as,
+            server_options,
+        };
+        launcher.start()?;
 
         let mut watchdog = pg_command(Path::new("/bin/sh"), &data_dir, run_as);
         watchdog
@@ -220,7 +192,13 @@ impl Cluster {
             data_dir,
             socket_dir,
             watchdog: Some(watchdog),
+            launcher: Some(launcher),
         })
+    }
+
+    /// How to start the server again if it dies, when this process started it.
+    pub fn launcher(&self) -> Option<Launcher> {
+        self.launcher.clone()
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -368,6 +346,48 @@ fn server_running(data_dir: &Path) -> bool {
     }
 }
 
+/// Holds a cluster directory for one serving process: a second `serve` on the same
+/// directory fails at once rather than racing the first for its server.
+#[derive(Debug)]
+pub struct ServeLock {
+    _file: nix::fcntl::Flock<fs::File>,
+}
+
+impl ServeLock {
+    /// Takes the lock beside `data_dir` (`<data_dir>.lock`), or says who holds it.
+    pub fn acquire(data_dir: &Path) -> anyhow::Result<Self> {
+        fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create {}", data_dir.display()))?;
+        let mut path = fs::canonicalize(data_dir)?.into_os_string();
+        path.push(".lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", Path::new(&path).display()))?;
+        match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
+            Ok(mut file) => {
+                use std::io::Write;
+                file.set_len(0)?;
+                writeln!(*file, "{}", std::process::id())?;
+                Ok(Self { _file: file })
+            }
+            Err((file, _)) => {
+                let holder = fs::read_to_string(Path::new(&path)).unwrap_or_default();
+                drop(file);
+                bail!(
+                    "another signatories process (pid {}) is serving the cluster in {}; \
+                     stop it first, or set SIGNATORIES_DATA_DIR to another directory",
+                    holder.trim(),
+                    data_dir.display()
+                )
+            }
+        }
+    }
+}
+
 fn clear_stale_lock(data_dir: &Path, socket_dir: &Path) {
     if recorded_pid(data_dir).is_some() {
         tracing::warn!(data_dir = %data_dir.display(), "removing a stale postmaster.pid left by a crash");
@@ -393,41 +413,6 @@ fn quote_ident(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn binaries_are_searched_on_path_then_pg_config_then_newest_version() {
-        let root = tempfile::tempdir().unwrap();
-        let make = |dir: &Path| {
-            fs::create_dir_all(dir).unwrap();
-            for bin in ["initdb", "pg_ctl", "postgres"] {
-                fs::write(dir.join(bin), "").unwrap();
-            }
-        };
-        let versioned = root.path().join("lib");
-        make(&versioned.join("9.6/bin"));
-        make(&versioned.join("16/bin"));
-        make(&versioned.join("15/bin"));
-        fs::create_dir_all(versioned.join("not-a-version/bin")).unwrap();
-        let found = find_binaries_in(None, None, &versioned).unwrap();
-        assert!(found.ends_with("16/bin"), "{found:?}");
-
-        let config_dir = root.path().join("config/bin");
-        make(&config_dir);
-        let found = find_binaries_in(None, Some(config_dir.clone()), &versioned).unwrap();
-        assert!(found.ends_with("config/bin"), "{found:?}");
-
-        let path_dir = root.path().join("path/bin");
-        make(&path_dir);
-        let empty = root.path().join("empty");
-        let path_var = std::env::join_paths([&empty, &path_dir]).unwrap();
-        let found = find_binaries_in(Some(path_var), Some(config_dir), &versioned).unwrap();
-        assert!(found.ends_with("path/bin"), "{found:?}");
-
-        assert_eq!(
-            find_binaries_in(Some(empty.into()), None, &root.path().join("none")),
-            None
-        );
-    }
 
     #[test]
     fn deep_data_dirs_get_a_short_socket_dir() {
