@@ -72,6 +72,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub request_timeout: u64,
 
+    /// Seconds any one SQL statement may run before PostgreSQL cancels it (0: no
+    /// limit). The import and the other commands set 0 for themselves.
+    #[arg(long, env = "SIGNATORIES_STATEMENT_TIMEOUT", value_name = "SIGNATORIES_STATEMENT_TIMEOUT", global = true, default_value_t = 20,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub statement_timeout: u64,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "SIGNATORIES_MAX_BODY_BYTES", value_name = "SIGNATORIES_MAX_BODY_BYTES", global = true, default_value_t = 1_048_576,
           value_parser = clap::value_parser!(u64).range(1..=1_073_741_824))]

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::config::Config;
 use crate::embedded::{Cluster, ClusterOptions};
@@ -42,7 +42,10 @@ impl Database {
             }
         };
         let pool = pool_options(config.pool_size)
-            .connect_with(session_settings(options))
+            .connect_with(session_settings(options).options([(
+                "statement_timeout",
+                format!("{}s", config.statement_timeout),
+            )]))
             .await
             .context("cannot connect to the database")?;
         Ok(Self { pool, cluster })
@@ -121,6 +124,17 @@ pub fn pool_options(size: u32) -> PgPoolOptions {
         .acquire_timeout(Duration::from_secs(1))
 }
 
+/// Applies the pending migrations through a connection of their own, without the
+/// serving sessions' statement timeout: a migration may rebuild a whole table.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
-    MIGRATOR.run(pool).await.context("applying migrations")
+    let options = (*pool.connect_options())
+        .clone()
+        .options([("statement_timeout", "0")]);
+    let mut conn = PgConnection::connect_with(&options).await?;
+    MIGRATOR
+        .run(&mut conn)
+        .await
+        .context("applying migrations")?;
+    conn.close().await?;
+    Ok(())
 }

@@ -133,8 +133,13 @@ fn init_logging(config: &Config) -> anyhow::Result<()> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = cli.config;
-    match cli.command.unwrap_or(Command::Serve) {
+    let mut config = cli.config;
+    let command = cli.command.unwrap_or(Command::Serve);
+    if !matches!(command, Command::Serve) {
+        // An import or an export may run one statement for minutes.
+        config.statement_timeout = 0;
+    }
+    match command {
         Command::Serve => serve(config).await,
         Command::Migrate => {
             let database = Database::open(&config).await?;

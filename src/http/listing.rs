@@ -4,10 +4,12 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
-use futures::{Stream, StreamExt, TryStreamExt};
+use std::pin::Pin;
+
+use futures::{Stream, StreamExt};
 use serde::Serialize;
-use sqlx::FromRow;
 use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgPool};
 
 use super::params::{Choice, Params};
 use crate::error::{AppError, AppResult};
@@ -168,39 +170,65 @@ impl<T: Serialize> IntoResponse for Page<T> {
     }
 }
 
-/// Answers a list request from its query (filters and keyset applied, ordered): a
-/// JSON page, or with `format=csv` every matching row streamed. The query's count
-/// answers `count=exact`; `csv_row` flattens a row for CSV.
+/// Rows an export reads at a time, each batch through a connection taken for it alone.
+pub const CSV_BATCH: i64 = 1000;
+
+/// Answers a list request from its query, built for a cursor by `query` (filters,
+/// keyset and order applied): a JSON page through `reading`, with `count=exact` its
+/// total; or with `format=csv` every matching row, streamed. An export reads its rows
+/// in keyset batches, each through a connection of its own (of `reading`'s kind) that
+/// goes back to the pool before the batch is sent, so a slow or stalled client never
+/// holds a database connection. `csv_row` flattens a row for CSV.
 pub async fn list_response<R, C>(
+    db: &PgPool,
     mut reading: Reading,
-    ListQuery {
-        rows: mut query,
-        count,
-    }: ListQuery<'_>,
+    query: impl Fn(Option<&Cursor>) -> ListQuery + Send + Sync + 'static,
     paging: &Paging,
     uri: &Uri,
     (file_stem, csv_row): (&str, fn(R) -> C),
-    cursor_of: impl Fn(&R) -> Cursor,
+    cursor_of: impl Fn(&R) -> Cursor + Send + Sync + 'static,
 ) -> AppResult<Response>
 where
     R: for<'r> FromRow<'r, PgRow> + Serialize + Send + Unpin + 'static,
     C: Serialize + Default + Send + 'static,
 {
     if paging.format == Format::Csv {
-        let rows = async_stream::stream! {
-            let mut rows = query.build_query_as::<R>().fetch(&mut *reading);
-            while let Some(row) = rows.try_next().await.transpose() {
-                yield row.map(csv_row).map_err(AppError::from);
-            }
-            drop(rows);
-            if let Err(err) = reading.finish().await {
-                yield Err(err.into());
-            }
-        };
+        let keyed = reading.is_keyed();
+        reading.finish().await?;
+        let db = db.clone();
+        let rows: Pin<Box<dyn Stream<Item = Result<C, AppError>> + Send>> =
+            Box::pin(async_stream::try_stream! {
+                let mut after: Option<Cursor> = None;
+                loop {
+                    let mut batch_query = query(after.as_ref()).rows;
+                    batch_query.push(" limit ").push_bind(CSV_BATCH);
+                    let mut batch_reading = match keyed {
+                        true => Reading::keyed(&db).await?,
+                        false => Reading::planned(&db).await?,
+                    };
+                    let batch: Vec<R> = batch_query
+                        .build_query_as()
+                        .fetch_all(&mut *batch_reading)
+                        .await?;
+                    batch_reading.finish().await?;
+                    let last_batch = (batch.len() as i64) < CSV_BATCH;
+                    after = batch.last().map(&cursor_of);
+                    for row in batch {
+                        yield csv_row(row);
+                    }
+                    if last_batch {
+                        break;
+                    }
+                }
+            });
         return Ok(csv_stream(file_stem, rows));
     }
-    query.push(" limit ").push_bind(paging.fetch_limit());
-    let rows: Vec<R> = query.build_query_as().fetch_all(&mut *reading).await?;
+    let ListQuery {
+        rows: mut page_query,
+        count,
+    } = query(paging.cursor.as_ref());
+    page_query.push(" limit ").push_bind(paging.fetch_limit());
+    let rows: Vec<R> = page_query.build_query_as().fetch_all(&mut *reading).await?;
     let total = match paging.with_total {
         true => Some(
             count()

@@ -56,6 +56,9 @@ pub struct AppState {
     /// Connections beside the request pool, for the `LISTEN` connection and readiness
     /// probes, so that neither waits behind requests nor takes a request's place.
     pub control_db: PgPool,
+    /// Connections for the batches of CSV exports, a quarter of the request pool's, so
+    /// that however many exports run, requests keep the rest.
+    pub export_db: PgPool,
     pub settings: Arc<HttpSettings>,
     pub cache: Arc<ResponseCache>,
     pub metrics: Arc<Metrics>,
@@ -118,6 +121,11 @@ impl AppState {
         let alignment = Arc::new(AlignmentMatrix::new(metrics.alignment_matrix_loads.clone()));
         let control_db =
             crate::db::pool_options(2).connect_lazy_with((*db.connect_options()).clone());
+        let export_connections = (db.options().get_max_connections() / 4).max(1);
+        let export_db = crate::db::pool_options(export_connections)
+            // An export's next batch waits its turn behind other exports'.
+            .acquire_timeout(settings.request_timeout)
+            .connect_lazy_with((*db.connect_options()).clone());
         let rate_limits = Arc::new(RateLimits::new(&settings.admission));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let sweep = Arc::downgrade(&rate_limits);
@@ -142,6 +150,7 @@ impl AppState {
         Self {
             db,
             control_db,
+            export_db,
             settings: Arc::new(settings),
             cache,
             metrics,

@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::AppState;
-use super::listing::{Format, Paging, list_response};
+use super::listing::{Paging, list_response};
 use super::params::Params;
 use crate::domain::{CountryCode, EffectiveStance, Role, Slug, StatementKind};
 use crate::error::AppResult;
@@ -49,12 +49,9 @@ async fn list_participations(
         to,
     };
     list_response(
+        &state.export_db,
         Reading::planned(&state.db).await?,
-        participations::list(
-            &filter,
-            paging.cursor.as_ref(),
-            paging.format == Format::Json,
-        ),
+        move |cursor| participations::list(&filter, cursor),
         &paging,
         &uri,
         ("participations", std::convert::identity),

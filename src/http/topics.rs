@@ -37,8 +37,9 @@ async fn list_topics(
     let paging = Paging::parse(&mut params, &headers, TOPIC_SORT);
     params.finish()?;
     list_response(
+        &state.export_db,
         Reading::planned(&state.db).await?,
-        topics::list(paging.cursor.as_ref()),
+        topics::list,
         &paging,
         &uri,
         ("topics", std::convert::identity),

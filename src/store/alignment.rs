@@ -281,8 +281,9 @@ impl Matrix {
             topics: HashMap::new(),
         };
         let width = matrix.columns.len();
-        // The arrays of every country are built in memory (this transaction only).
-        sqlx::query("set local work_mem = '128MB'")
+        // The arrays of every country are built in memory, and the load may outlast the
+        // serving sessions' statement timeout (this transaction only).
+        sqlx::raw_sql("set local work_mem = '128MB'; set local statement_timeout = 0")
             .execute(&mut *conn)
             .await?;
         // Per country, each participation as one number: its statement's column times

@@ -138,7 +138,7 @@ pub async fn participation_years(
 }
 
 /// What `GET /v1/countries` may be narrowed by.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CountryFilter {
     pub region: Option<String>,
     pub subregion: Option<String>,
@@ -147,7 +147,8 @@ pub struct CountryFilter {
 }
 
 /// The countries `filter` keeps, by name then code, after `cursor`.
-pub fn list<'a>(filter: &'a CountryFilter, cursor: Option<&Cursor>) -> ListQuery<'a> {
+pub fn list(filter: &CountryFilter, cursor: Option<&Cursor>) -> ListQuery {
+    let filter = filter.clone();
     ListQuery::over(
         "select c.*",
         move |qb: &mut QueryBuilder<Postgres>| {

@@ -49,19 +49,20 @@ impl Cursor {
 }
 
 /// A list's SQL: its rows (filters, keyset and order applied, no limit) and, for
-/// `count=exact`, the query that counts every match.
-pub struct ListQuery<'a> {
+/// `count=exact`, the query that counts every match. It owns what it binds, so that an
+/// export can build the next batch's query long after the request's handler returned.
+pub struct ListQuery {
     pub rows: QueryBuilder<Postgres>,
-    pub count: Box<dyn FnOnce() -> QueryBuilder<Postgres> + Send + 'a>,
+    pub count: Box<dyn FnOnce() -> QueryBuilder<Postgres> + Send>,
 }
 
-impl<'a> ListQuery<'a> {
+impl ListQuery {
     /// The rows after `filtered(qb)`'s `from … where …` part: `select` first, then the
     /// keyset condition after `cursor` (`after` pushes it) and `order`. The count reads
     /// `select count(*)` over the same part.
     pub fn over(
         select: &str,
-        filtered: impl Fn(&mut QueryBuilder<Postgres>) + Send + 'a,
+        filtered: impl Fn(&mut QueryBuilder<Postgres>) + Send + 'static,
         after: impl FnOnce(&mut QueryBuilder<Postgres>),
         order: &str,
     ) -> Self {
@@ -112,6 +113,10 @@ impl Reading {
 
     pub async fn keyed(db: &PgPool) -> AppResult<Self> {
         Ok(Self::Keyed(db.begin_with(BEGIN_KEYED_READ).await?))
+    }
+
+    pub fn is_keyed(&self) -> bool {
+        matches!(self, Self::Keyed(_))
     }
 
     /// Ends a keyed read's transaction (a planned read has none).

@@ -25,7 +25,7 @@ pub struct ParticipationRecord {
 }
 
 /// What a list of participations (view `participation` as `p`) may be narrowed by.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParticipationFilter {
     pub countries: Vec<String>,
     pub topic: Option<Slug>,
@@ -106,13 +106,9 @@ impl ParticipationFilter {
 }
 
 /// Every participation `filter` keeps, in the order of signature's primary key
-/// (statement id, then country code), after `cursor`. `paged`: the rows make a page
-/// (not a count or an export), which the id bounds help plan.
-pub fn list<'a>(
-    filter: &'a ParticipationFilter,
-    cursor: Option<&Cursor>,
-    paged: bool,
-) -> ListQuery<'a> {
+/// (statement id, then country code), after `cursor`: a page, or a batch of an export.
+pub fn list(filter: &ParticipationFilter, cursor: Option<&Cursor>) -> ListQuery {
+    let (filter, bounds) = (filter.clone(), filter.clone());
     ListQuery::over(
         "select p.statement_id, p.issued_on as statement_issued_on, p.country_code, p.role::text, \
          p.effective_stance::text, p.joined_on, p.withdrawn_on, p.effective_on, p.source_url, p.note",
@@ -128,9 +124,7 @@ pub fn list<'a>(
                 "p.country_code",
                 true,
             );
-            if paged {
-                filter.push_page_id_bounds(qb);
-            }
+            bounds.push_page_id_bounds(qb);
         },
         " order by p.statement_id, p.country_code",
     )
@@ -151,13 +145,14 @@ pub struct Participation {
 
 /// The statements of `country` (its stored code) that `filter` keeps; `years` bound
 /// the statements' dates; newest first unless `oldest_first`.
-pub fn of_country<'a>(
-    country: &'a str,
-    filter: &'a ParticipationFilter,
+pub fn of_country(
+    country: &str,
+    filter: &ParticipationFilter,
     years: (Option<NaiveDate>, Option<NaiveDate>),
     oldest_first: bool,
     cursor: Option<&Cursor>,
-) -> ListQuery<'a> {
+) -> ListQuery {
+    let (country, filter) = (country.to_owned(), filter.clone());
     let direction = if oldest_first { "asc" } else { "desc" };
     ListQuery::over(
         &format!(
@@ -165,7 +160,7 @@ pub fn of_country<'a>(
         ),
         move |qb: &mut QueryBuilder<Postgres>| {
             qb.push(" from participation p join statement s on s.id = p.statement_id where p.country_code = ")
-                .push_bind(country.to_owned());
+                .push_bind(country.clone());
             // The dates bound the statement that the list is ordered by (`s`): on
             // `p.issued_on`, the same date through the view's own join, the planner
             // would not see where they lie and walked every later statement.

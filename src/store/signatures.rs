@@ -64,7 +64,7 @@ pub async fn load(
 }
 
 /// What a statement's list of signatories may be narrowed by.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct SignatoryFilter {
     pub statement_id: String,
     pub roles: Vec<Role>,
@@ -80,11 +80,8 @@ pub enum SignatoryOrder {
 }
 
 /// The signatories `filter` keeps in `order` (then by code), after `cursor`.
-pub fn list<'a>(
-    filter: &'a SignatoryFilter,
-    order: SignatoryOrder,
-    cursor: Option<&Cursor>,
-) -> ListQuery<'a> {
+pub fn list(filter: &SignatoryFilter, order: SignatoryOrder, cursor: Option<&Cursor>) -> ListQuery {
+    let filter = filter.clone();
     let key = match order {
         SignatoryOrder::Name => ("c.name", "text"),
         SignatoryOrder::Joined => ("p.effective_on", "date"),

@@ -64,11 +64,12 @@ const CUMULATIVE: &str = "with newcomers as ( \
     )";
 
 /// The topic's statements dated within `from..=to`, in date order, after `cursor`.
-pub fn timeline<'a>(
-    topic: &'a Slug,
+pub fn timeline(
+    topic: &Slug,
     (from, to): (Option<NaiveDate>, Option<NaiveDate>),
     cursor: Option<&Cursor>,
-) -> ListQuery<'a> {
+) -> ListQuery {
+    let topic = topic.clone();
     // $1 is the topic in every query below (CUMULATIVE refers to it). The topic's
     // statements are read in date order from its calendar.
     let filtered = move |qb: &mut QueryBuilder<Postgres>, select: &str, join: &str| {
@@ -143,7 +144,8 @@ pub struct Switcher {
 }
 
 /// The topic's switchers by country name, after `cursor`.
-pub fn switchers<'a>(topic: &'a Slug, cursor: Option<&Cursor>) -> ListQuery<'a> {
+pub fn switchers(topic: &Slug, cursor: Option<&Cursor>) -> ListQuery {
+    let topic = topic.clone();
     // A switcher has more than one side among its steps (stance_side() of the stance it
     // took on joining), as `switched` in a country's stances. The topic is the first
     // bind, `$1`, which the step lookups name.

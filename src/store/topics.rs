@@ -29,7 +29,7 @@ const TOPIC_SELECT: &str = "select t.slug, t.name, t.description, \
     left join topic_calendar c on c.topic_slug = t.slug";
 
 /// Every topic by slug, after `cursor` (whose id is the last slug shown).
-pub fn list(cursor: Option<&Cursor>) -> ListQuery<'static> {
+pub fn list(cursor: Option<&Cursor>) -> ListQuery {
     let mut rows = QueryBuilder::new(format!("{TOPIC_SELECT} where true"));
     if let Some(cursor) = cursor {
         rows.push(" and t.slug > ").push_bind(cursor.id.clone());

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::error::AppResult;
 use crate::http::AppState;
-use crate::http::listing::{Format, Paging, list_response};
+use crate::http::listing::{CSV_BATCH, Format, Paging, list_response};
 use crate::http::params::{ParamValue, Params};
 use crate::store::keyset::{Cursor, Reading};
 use crate::store::statements::StatementFilter;
@@ -106,14 +106,18 @@ pub(super) async fn stance_stats(
     let paging = Paging::parse(&mut params, &headers, &sort_name);
     params.finish()?;
 
-    let page_rows = (paging.format == Format::Json).then(|| paging.fetch_limit());
+    let page_rows = match paging.format {
+        Format::Json => paging.fetch_limit(),
+        Format::Csv => CSV_BATCH,
+    };
     list_response(
+        &state.export_db,
         Reading::planned(&state.db).await?,
-        stats::stance_groups(&filter, &groups, paging.cursor.as_ref(), page_rows),
+        move |cursor| stats::stance_groups(&filter, &groups, cursor, page_rows),
         &paging,
         &uri,
         ("stance-stats", StanceGroupCsv::from),
-        |g: &StanceGroup| Cursor {
+        move |g: &StanceGroup| Cursor {
             sort: sort_name.clone(),
             key: g.sort_key.clone(),
             id: g.statement_id.clone().unwrap_or_default(),
@@ -137,8 +141,9 @@ pub(super) async fn coverage(
     params.finish()?;
 
     list_response(
+        &state.export_db,
         Reading::planned(&state.db).await?,
-        stats::coverage(&filter, list_complete, paging.cursor.as_ref()),
+        move |cursor| stats::coverage(&filter, list_complete, cursor),
         &paging,
         &uri,
         ("coverage", std::convert::identity),

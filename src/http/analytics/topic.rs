@@ -81,12 +81,14 @@ pub(super) async fn timeline(
     params.finish()?;
     let topic = topics::slug_from_path(&state.db, &slug).await?;
 
+    let file_stem = format!("{}-timeline", topic.as_str());
     list_response(
+        &state.export_db,
         Reading::keyed(&state.db).await?,
-        timeline::timeline(&topic, (from, to), paging.cursor.as_ref()),
+        move |cursor| timeline::timeline(&topic, (from, to), cursor),
         &paging,
         &uri,
-        (&format!("{}-timeline", topic.as_str()), TimelineCsv::from),
+        (&file_stem, TimelineCsv::from),
         |e: &TimelineEntry| Cursor {
             sort: TIMELINE_SORT.into(),
             key: e.issued_on.to_string(),
@@ -144,12 +146,14 @@ pub(super) async fn switchers(
     params.finish()?;
     let topic = topics::slug_from_path(&state.db, &slug).await?;
 
+    let file_stem = format!("{}-switchers", topic.as_str());
     list_response(
+        &state.export_db,
         Reading::keyed(&state.db).await?,
-        timeline::switchers(&topic, paging.cursor.as_ref()),
+        move |cursor| timeline::switchers(&topic, cursor),
         &paging,
         &uri,
-        (&format!("{}-switchers", topic.as_str()), SwitcherCsv::from),
+        (&file_stem, SwitcherCsv::from),
         |s: &Switcher| Cursor {
             sort: SWITCHER_SORT.into(),
             key: s.country.0.name.clone(),

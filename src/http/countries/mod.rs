@@ -64,8 +64,9 @@ async fn list_countries(
         q,
     };
     list_response(
+        &state.export_db,
         Reading::planned(&state.db).await?,
-        countries::list(&filter, paging.cursor.as_ref()),
+        move |cursor| countries::list(&filter, cursor),
         &paging,
         &uri,
         ("countries", std::convert::identity),
@@ -171,15 +172,19 @@ async fn list_country_statements(
         ..ParticipationFilter::default()
     };
     let file_stem = format!("{}-statements", country.code.to_lowercase());
+    let code = country.code;
     list_response(
+        &state.export_db,
         Reading::planned(&state.db).await?,
-        participations::of_country(
-            &country.code,
-            &filter,
-            (first, last),
-            order == DateOrder::Oldest,
-            paging.cursor.as_ref(),
-        ),
+        move |cursor| {
+            participations::of_country(
+                &code,
+                &filter,
+                (first, last),
+                order == DateOrder::Oldest,
+                cursor,
+            )
+        },
         &paging,
         &uri,
         (&file_stem, ParticipationCsv::from),

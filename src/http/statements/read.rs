@@ -78,12 +78,13 @@ pub(super) async fn list_statements(
     }
 
     list_response(
+        &state.export_db,
         Reading::planned(&state.db).await?,
-        statements::list(&filter, sort, paging.cursor.as_ref()),
+        move |cursor| statements::list(&filter, sort, cursor),
         &paging,
         &uri,
         ("statements", StatementCsv::from),
-        |s: &Statement| Cursor {
+        move |s: &Statement| Cursor {
             sort: sort.name().into(),
             key: match sort {
                 StatementOrder::Date | StatementOrder::DateDesc => s.issued_on.to_string(),
@@ -140,12 +141,13 @@ pub(super) async fn list_signatories(
     };
     let file_stem = format!("{}-signatories", statement.id);
     list_response(
+        &state.export_db,
         reading,
-        signatures::list(&filter, sort, paging.cursor.as_ref()),
+        move |cursor| signatures::list(&filter, sort, cursor),
         &paging,
         &uri,
         (&file_stem, SignatoryCsv::from),
-        |s: &Signatory| Cursor {
+        move |s: &Signatory| Cursor {
             sort: sort_name.into(),
             key: match sort {
                 SignatoryOrder::Name => s.country.name.clone(),

@@ -10,7 +10,7 @@ use crate::store::keyset::{Cursor, ListQuery, and_after};
 
 /// The filters of `GET /v1/statements`, checked; the analytics filter statements
 /// the same way.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct StatementFilter {
     pub countries: Vec<String>,
     /// The days within which `countries` took part, when looked up
@@ -136,11 +136,8 @@ impl StatementOrder {
 }
 
 /// The statements `filter` keeps in `order` (then by id), after `cursor`.
-pub fn list<'a>(
-    filter: &'a StatementFilter,
-    order: StatementOrder,
-    cursor: Option<&Cursor>,
-) -> ListQuery<'a> {
+pub fn list(filter: &StatementFilter, order: StatementOrder, cursor: Option<&Cursor>) -> ListQuery {
+    let filter = filter.clone();
     let (key, key_type, ascending) = order.key();
     let mut rows = QueryBuilder::new("");
     filter.push_matches(&mut rows);

@@ -94,15 +94,16 @@ pub struct StanceGroup {
 }
 
 /// The groups of `GET /v1/stats/stances` in their order, after `cursor`. `page_rows`:
-/// the rows a JSON page fetches, which bound the statements read when grouped by
-/// statement; `None` for an export, which reads every group.
-pub fn stance_groups<'a>(
-    filter: &'a StatementFilter,
-    groups: &'a [GroupBy],
-    cursor: Option<&'a Cursor>,
-    page_rows: Option<i64>,
-) -> ListQuery<'a> {
-    let counted = Counted::choose(filter, groups);
+/// the rows a page (or an export's batch) fetches, which bound the statements read when
+/// grouped by statement.
+pub fn stance_groups(
+    filter: &StatementFilter,
+    groups: &[GroupBy],
+    cursor: Option<&Cursor>,
+    page_rows: i64,
+) -> ListQuery {
+    let (filter, groups) = (filter.clone(), groups.to_vec());
+    let counted = Counted::choose(&filter, &groups);
     let mut columns = String::new();
     for group in GroupBy::ALL.map(|(_, g)| g) {
         for (_, alias, sql_type) in group.columns(Rows::Signatures) {
@@ -114,16 +115,16 @@ pub fn stance_groups<'a>(
     }
     // A page needs its rows after the cursor, plus one to tell whether more follow;
     // the cursor's own statement may have none left.
-    let window = page_rows
-        .filter(|_| groups.contains(&GroupBy::Statement))
-        .map(|rows| StatementWindow {
+    let window = groups
+        .contains(&GroupBy::Statement)
+        .then_some(StatementWindow {
             cursor,
-            statements: rows + 1,
+            statements: page_rows + 1,
         });
     let mut rows = QueryBuilder::new(format!(
         "select {columns}countries, participations, stance_counts, sort_key from ("
     ));
-    push_groups(&mut rows, filter, groups, &counted, window);
+    push_groups(&mut rows, &filter, &groups, &counted, window);
     rows.push(") groups where true");
     if let Some(cursor) = cursor {
         rows.push(" and sort_key collate \"C\" > ")
@@ -134,7 +135,7 @@ pub fn stance_groups<'a>(
         rows,
         count: Box::new(move || {
             let mut count = QueryBuilder::new("select count(*) from (");
-            push_groups(&mut count, filter, groups, &counted, None);
+            push_groups(&mut count, &filter, &groups, &counted, None);
             count.push(") groups");
             count
         }),
@@ -161,11 +162,12 @@ pub struct Coverage {
 
 /// The coverage of the statements `filter` keeps (and `list_complete`, when given),
 /// oldest first, after `cursor`.
-pub fn coverage<'a>(
-    filter: &'a StatementFilter,
+pub fn coverage(
+    filter: &StatementFilter,
     list_complete: Option<bool>,
     cursor: Option<&Cursor>,
-) -> ListQuery<'a> {
+) -> ListQuery {
+    let filter = filter.clone();
     let filtered = move |qb: &mut QueryBuilder<sqlx::Postgres>| {
         filter.push_matches(qb);
         qb.push(" select s.id as statement_id, s.title, s.kind::text, s.forum, s.session, s.issued_on, \

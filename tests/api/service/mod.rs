@@ -10,3 +10,4 @@ mod docs;
 mod http;
 mod lifecycle;
 mod outages;
+mod slow_clients;
