@@ -22,21 +22,28 @@ use sha2::{Digest, Sha256};
 use super::AppState;
 use super::response_cache::{CachedResponse, MAX_ENTRY_BYTES, ResponseCache};
 
-#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+/// The data as a response depends on it: its version, when it changed, and which copy
+/// of the data the version counts in (`data_epoch()` and the counter row's xmin).
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DataVersion {
     pub version: i64,
     pub changed_at: DateTime<Utc>,
+    pub epoch: String,
 }
 
 pub async fn data_version(db: &sqlx::PgPool) -> Result<DataVersion, sqlx::Error> {
-    sqlx::query_as("select version, changed_at from data_version")
-        .fetch_one(db)
-        .await
+    sqlx::query_as(
+        "select version, changed_at, data_epoch() || '.' || xmin::text as epoch from data_version",
+    )
+    .fetch_one(db)
+    .await
 }
 
-fn entity_tag(version: i64, request: &Request) -> String {
+fn entity_tag(data: &DataVersion, request: &Request) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(version.to_be_bytes());
+    hasher.update(data.epoch.as_bytes());
+    hasher.update([0]);
+    hasher.update(data.version.to_be_bytes());
     hasher.update(request.uri().path().as_bytes());
     hasher.update([0]);
     hasher.update(request.uri().query().unwrap_or("").as_bytes());
@@ -179,7 +186,7 @@ pub async fn conditional_get(
         // The handler meets the same database and reports it properly.
         return next.run(request).await;
     };
-    let etag = entity_tag(version.version, &request);
+    let etag = entity_tag(&version, &request);
     let validators = [
         (header::ETAG, etag.clone()),
         (
@@ -205,7 +212,7 @@ pub async fn conditional_get(
     {
         return (StatusCode::NOT_MODIFIED, validators).into_response();
     }
-    let mut response = cached_or_computed(&state, version.version, request, next).await;
+    let mut response = cached_or_computed(&state, &version, request, next).await;
     if response.status() != StatusCode::OK {
         return response;
     }
@@ -249,12 +256,13 @@ fn modified_since(headers: &HeaderMap) -> Option<i64> {
 /// is a JSON body of known, moderate size (CSV exports stream and are never held).
 async fn cached_or_computed(
     state: &AppState,
-    version: i64,
+    data: &DataVersion,
     request: Request,
     next: Next,
 ) -> Response {
     let key = ResponseCache::key(
-        version,
+        &data.epoch,
+        data.version,
         request.uri().path(),
         request.uri().query(),
         request

@@ -48,7 +48,13 @@ impl ResponseCache {
 
     /// The key of a request at a data version: path, query parameters in a
     /// canonical order, and the representation asked for.
-    pub fn key(version: i64, path: &str, query: Option<&str>, accept: Option<&str>) -> String {
+    pub fn key(
+        epoch: &str,
+        version: i64,
+        path: &str,
+        query: Option<&str>,
+        accept: Option<&str>,
+    ) -> String {
         let mut pairs: Vec<(String, String)> =
             form_urlencoded::parse(query.unwrap_or("").as_bytes())
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -58,7 +64,7 @@ impl ResponseCache {
         let query: String = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish();
-        format!("{version} {path}?{query} {}", accept.unwrap_or(""))
+        format!("{epoch} {version} {path}?{query} {}", accept.unwrap_or(""))
     }
 
     pub fn get(&self, key: &str) -> Option<Arc<CachedResponse>> {
@@ -136,12 +142,17 @@ mod tests {
 
     #[test]
     fn keys_ignore_parameter_order_but_not_values_versions_or_formats() {
-        let key = |v, q: &str, a| ResponseCache::key(v, "/v1/statements", Some(q), a);
+        let key = |v, q: &str, a| ResponseCache::key("1.2.3", v, "/v1/statements", Some(q), a);
         assert_eq!(
             key(1, "stance=critical&limit=5", None),
             key(1, "limit=5&stance=critical", None)
         );
         assert_ne!(key(1, "limit=5", None), key(2, "limit=5", None));
+        assert_ne!(
+            ResponseCache::key("1.2.3", 1, "/v1/statements", None, None),
+            ResponseCache::key("1.2.4", 1, "/v1/statements", None, None),
+            "the same version of another copy of the data"
+        );
         assert_ne!(key(1, "limit=5", None), key(1, "limit=6", None));
         assert_ne!(key(1, "limit=5", None), key(1, "limit=5", Some("text/csv")));
     }

@@ -99,10 +99,15 @@ impl AlignmentMatrix {
         sqlx::query("set transaction isolation level repeatable read, read only")
             .execute(&mut *tx)
             .await?;
-        let version: i64 = sqlx::query_scalar("select version from data_version")
-            .fetch_one(&mut *tx)
-            .await?;
+        let (version, epoch): (i64, String) =
+            sqlx::query_as("select version, data_epoch() from data_version")
+                .fetch_one(&mut *tx)
+                .await?;
         let matrix = match current.as_mut() {
+            // Another copy of the data (restored, recreated): nothing carries over.
+            Some(matrix) if matrix.epoch != epoch || matrix.version > version => {
+                self.load(&mut tx, version, epoch).await?
+            }
             Some(matrix) if matrix.version == version => matrix.clone(),
             Some(matrix) => {
                 let changed: Vec<String> = sqlx::query_scalar(
@@ -113,7 +118,7 @@ impl AlignmentMatrix {
                 .await?;
                 // Re-reading most statements one by one costs more than one pass.
                 if changed.len() * 8 > matrix.columns.len() {
-                    self.load(&mut tx, version).await?
+                    self.load(&mut tx, version, epoch).await?
                 } else {
                     let refreshed = Arc::make_mut(matrix);
                     refreshed.reload(&mut tx, &changed).await?;
@@ -121,16 +126,22 @@ impl AlignmentMatrix {
                     matrix.clone()
                 }
             }
-            None => self.load(&mut tx, version).await?,
+            None => self.load(&mut tx, version, epoch).await?,
         };
         tx.commit().await?;
         *current = Some(matrix.clone());
         Ok(matrix)
     }
 
-    async fn load(&self, conn: &mut PgConnection, version: i64) -> sqlx::Result<Arc<Matrix>> {
+    async fn load(
+        &self,
+        conn: &mut PgConnection,
+        version: i64,
+        epoch: String,
+    ) -> sqlx::Result<Arc<Matrix>> {
         let started = Instant::now();
-        let matrix = Matrix::load(conn, version).await?;
+        let mut matrix = Matrix::load(conn, version).await?;
+        matrix.epoch = epoch;
         let elapsed = started.elapsed();
         self.loads.observe(elapsed.as_secs_f64());
         tracing::info!(
@@ -185,6 +196,8 @@ macro_rules! with_columns {
 #[derive(Clone)]
 pub struct Matrix {
     version: i64,
+    /// The copy of the data `version` counts in (`data_epoch()`).
+    epoch: String,
     /// Effective stances, in the order of the SQL enum.
     stances: Vec<String>,
     /// Pairs of stance indexes on opposite sides.
@@ -274,6 +287,7 @@ impl Matrix {
             .await?;
         let mut matrix = Self {
             version,
+            epoch: String::new(),
             columns: ids.into_iter().enumerate().map(|(i, id)| (id, i)).collect(),
             stances,
             opposite,

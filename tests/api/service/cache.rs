@@ -184,3 +184,39 @@ async fn analytics_revalidate_with_304_until_the_data_changes() {
         "one critical step left"
     );
 }
+
+/// A restore puts the data version back to an older value with other data behind it;
+/// neither a tag nor a cached answer of that version may be served for the new data.
+#[tokio::test]
+async fn a_restore_that_rewinds_the_data_version_never_repeats_a_tag() {
+    let app = TestApp::spawn().await;
+    let uri = "/v1/statements?limit=1";
+    let before = app.get(uri).await;
+    let etag = before.header("etag").unwrap().to_owned();
+    let id = before.json()["data"][0]["id"].as_str().unwrap().to_owned();
+    let version: i64 = sqlx::query_scalar("select version from data_version")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+
+    // What a restore of other data at the same counter value leaves behind.
+    sqlx::query("update statement set title = 'Restored from another copy' where id = $1")
+        .bind(&id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("update data_version set version = $1")
+        .bind(version)
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    let after = app.get_with(uri, &[("if-none-match", &etag)]).await;
+    assert_eq!(after.status, StatusCode::OK, "an old tag is not current");
+    assert_ne!(after.header("etag"), Some(etag.as_str()));
+    assert_eq!(
+        after.json()["data"][0]["title"],
+        "Restored from another copy",
+        "no cached answer of the old copy"
+    );
+}
