@@ -270,7 +270,7 @@ def load_dataset(data_dir: Path, work: Path) -> dict:
         run([str(BIN), "generate", "--seed", str(SEED), "--statements", str(STATEMENTS), str(work / "synthetic")],
             env=env)
         started = time.monotonic()
-        report = json.loads(run([str(BIN), "import", str(work / "synthetic")], env=env, capture=True))
+        report = json.loads(run([str(BIN), "import", "--offline", str(work / "synthetic")], env=env, capture=True))
         timings["synthetic"] = {"seconds": time.monotonic() - started,
                                 "signatures": report["signatories"]["created"],
                                 "statements": report["statements"]["created"]}
@@ -278,7 +278,7 @@ def load_dataset(data_dir: Path, work: Path) -> dict:
         log("converting and importing the UN General Assembly votes")
         run([str(BIN), "unvotes", str(work / "unvotes")], env=env)
         started = time.monotonic()
-        report = json.loads(run([str(BIN), "import", str(work / "unvotes")], env=env, capture=True))
+        report = json.loads(run([str(BIN), "import", "--offline", str(work / "unvotes")], env=env, capture=True))
         timings["unvotes"] = {"seconds": time.monotonic() - started,
                               "signatures": report["signatories"]["created"],
                               "statements": report["statements"]["created"]}

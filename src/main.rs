@@ -43,6 +43,11 @@ enum Command {
         /// The topic of statements whose row names none.
         #[arg(long)]
         topic: Option<String>,
+        /// Nothing else uses the database meanwhile: a large load may set the indexes
+        /// of tables that hold rows aside (faster), locking their readers out until it
+        /// commits. Without it, only empty tables' indexes are set aside.
+        #[arg(long)]
+        offline: bool,
     },
     /// Export the whole database in the import layout.
     Export {
@@ -152,6 +157,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             dir,
             dry_run,
             topic,
+            offline,
         } => {
             let database = Database::open(&config).await?;
             db::migrate(&database.pool).await?;
@@ -160,6 +166,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 dry_run,
                 default_topic: topic,
                 actor: "import".to_owned(),
+                offline,
             };
             let result = transfer::import(&database.pool, &options).await;
             database.close().await?;

@@ -42,22 +42,34 @@ pub async fn feed(
     .await
 }
 
-/// Serialises writers. Every write transaction takes this lock first, so that change
-/// ids are handed out in commit order and the changes feed can be followed by id
-/// without ever skipping a change that commits late.
-async fn lock_writes(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("select 1 from data_version for update")
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+/// The writers' lock: every write transaction takes it first, so that change ids are
+/// handed out in commit order and the changes feed can be followed by id without ever
+/// skipping a change that commits late.
+const LOCK_WRITES: &str = "select 1 from data_version for update";
+
+/// How long a request's write waits for a lock (behind an import, say) before it is
+/// answered 503 rather than left hanging.
+const WRITE_LOCK_TIMEOUT: &str = "3s";
+
+type WriteTransaction = sqlx::Transaction<'static, sqlx::Postgres>;
+
+/// A request's write transaction, holding the writers' lock, or a 503 when the lock
+/// (or any other this transaction waits for) is not free within its timeout.
+pub async fn begin(db: &sqlx::PgPool) -> Result<WriteTransaction, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "set local lock_timeout = '{WRITE_LOCK_TIMEOUT}'; {LOCK_WRITES}"
+    )))
+    .execute(&mut *tx)
+    .await?;
+    Ok(tx)
 }
 
-/// A write transaction, holding the writers' lock.
-pub async fn begin(
-    db: &sqlx::PgPool,
-) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+/// A write transaction that waits as long as it takes for the writers' lock: the
+/// import's, which nobody is waiting on.
+pub async fn begin_unhurried(db: &sqlx::PgPool) -> Result<WriteTransaction, sqlx::Error> {
     let mut tx = db.begin().await?;
-    lock_writes(&mut tx).await?;
+    sqlx::query(LOCK_WRITES).execute(&mut *tx).await?;
     Ok(tx)
 }
 

@@ -19,19 +19,29 @@ pub(super) enum Unneeded {
 }
 
 /// The indexes dropped for the import's loads, as the statements that make them again.
-#[derive(Default)]
-pub(super) struct SetAside(Vec<String>);
+pub(super) struct SetAside {
+    /// Whether the import may lock readers out of the tables it loads (`--offline`).
+    offline: bool,
+    made_again: Vec<String>,
+}
 
 impl SetAside {
+    pub(super) fn new(offline: bool) -> Self {
+        Self {
+            offline,
+            made_again: Vec::new(),
+        }
+    }
+
     /// Before a bulk load of `incoming` rows into `table` (one of the import's own
     /// table names): when they outnumber the stored rows, drops the table's `unneeded`
-    /// indexes, to be made again by `restore`. Adding keys one at a time to an index
+    /// indexes, to be made again by `restore` — if the table is empty, or the import
+    /// runs `--offline`, since a dropped index locks every reader of its table out until
+    /// the import commits. Adding keys one at a time to an index
     /// ordered otherwise than the rows arrive (signatures by country, statements by
     /// words) is far slower than building it afresh, and a primary key that already
     /// holds greater keys (the seeded statements' ids) splits its pages in halves and
-    /// comes out larger. The cost: reads of the table wait for the import to commit (a
-    /// first load has no readers to speak of). Returns whether the incoming rows
-    /// outnumbered the stored ones.
+    /// comes out larger. Returns whether the incoming rows outnumbered the stored ones.
     pub(super) async fn before_load(
         &mut self,
         conn: &mut PgConnection,
@@ -40,14 +50,14 @@ impl SetAside {
         unneeded: Unneeded,
     ) -> anyhow::Result<bool> {
         let incoming = i64::try_from(incoming).unwrap_or(i64::MAX);
-        let outnumbered: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "select count(*) < $1 from (select from {table} limit $1) stored"
+        let (stored, outnumbered): (bool, bool) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select count(*) > 0, count(*) < $1 from (select from {table} limit $1) stored"
         )))
         .bind(incoming)
         .fetch_one(&mut *conn)
         .await?;
-        if !outnumbered {
-            return Ok(false);
+        if !outnumbered || (stored && !self.offline) {
+            return Ok(outnumbered);
         }
         // Each as the statement that drops it and the one that makes it again.
         let indexes: Vec<(String, String)> = sqlx::query_as(
@@ -68,7 +78,7 @@ impl SetAside {
             sqlx::query(sqlx::AssertSqlSafe(drop))
                 .execute(&mut *conn)
                 .await?;
-            self.0.push(make);
+            self.made_again.push(make);
         }
         Ok(true)
     }
@@ -76,14 +86,14 @@ impl SetAside {
     /// Creates the indexes that `before_load` dropped, in the order it dropped them.
     pub(super) async fn restore(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
         let started = Instant::now();
-        for definition in &self.0 {
+        for definition in &self.made_again {
             sqlx::query(sqlx::AssertSqlSafe(definition.as_str()))
                 .execute(&mut *conn)
                 .await?;
         }
-        if !self.0.is_empty() {
+        if !self.made_again.is_empty() {
             tracing::info!(
-                indexes = self.0.len(),
+                indexes = self.made_again.len(),
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "import: indexes created again"
             );

@@ -34,13 +34,14 @@ pub(super) struct Writing<'a> {
 impl<'a> Writing<'a> {
     /// Begins the transaction under the writers' lock and creates the staging tables.
     /// `actor` is who the changes are attributed to in the audit trail.
-    pub(super) async fn begin(db: &PgPool, actor: &'a str) -> anyhow::Result<Self> {
-        let mut tx = changes::begin(db).await?;
+    /// `offline`: the import may set indexes aside on tables that hold rows.
+    pub(super) async fn begin(db: &PgPool, actor: &'a str, offline: bool) -> anyhow::Result<Self> {
+        let mut tx = changes::begin_unhurried(db).await?;
         create_staging(&mut tx).await?;
         Ok(Self {
             tx,
             actor,
-            set_aside: SetAside::default(),
+            set_aside: SetAside::new(offline),
         })
     }
 

@@ -46,6 +46,9 @@ pub struct ImportOptions {
     pub default_topic: Option<String>,
     /// Who the changes are attributed to in the audit trail.
     pub actor: String,
+    /// Nothing else uses the database meanwhile: a large load may set the indexes of
+    /// tables that hold rows aside, locking their readers out until it commits.
+    pub offline: bool,
 }
 
 /// Every file checked and turned into typed rows.
@@ -109,7 +112,7 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
     }
     let mut writing = None;
     if problems.is_empty() {
-        let mut tx = Writing::begin(db, &options.actor).await?;
+        let mut tx = Writing::begin(db, &options.actor, options.offline).await?;
         tx.statements(&batch, &mut report).await?;
         writing = Some(tx);
     }

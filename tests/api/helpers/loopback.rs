@@ -56,23 +56,45 @@ impl RawResponse {
     }
 }
 
-/// One request on a new connection from `source` (a loopback address), with extra
-/// header lines, read to the end.
+/// One GET on a new connection from `source` (a loopback address), with extra header
+/// lines, read to the end.
 pub async fn request(
     address: SocketAddr,
     source: &str,
     path: &str,
     headers: &[(&str, &str)],
 ) -> RawResponse {
+    exchange(address, source, "GET", path, headers, "").await
+}
+
+/// One request with a body, from 127.0.0.1.
+pub async fn send(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> RawResponse {
+    exchange(address, "127.0.0.1", method, path, headers, body).await
+}
+
+async fn exchange(
+    address: SocketAddr,
+    source: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> RawResponse {
     let started = Instant::now();
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
     let mut stream: TcpStream = socket.connect(address).await.unwrap();
-    let mut head = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
-    head.push_str("\r\n");
+    head.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
     stream.write_all(head.as_bytes()).await.unwrap();
     let mut bytes = Vec::new();
     stream.read_to_end(&mut bytes).await.unwrap();

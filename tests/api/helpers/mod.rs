@@ -122,6 +122,7 @@ pub fn import_options(dir: &std::path::Path) -> signatories::transfer::ImportOpt
         dry_run: false,
         default_topic: None,
         actor: "import".to_owned(),
+        offline: false,
     }
 }
 

@@ -9,5 +9,6 @@ mod database;
 mod docs;
 mod http;
 mod lifecycle;
+mod live_import;
 mod outages;
 mod slow_clients;
