@@ -19,7 +19,7 @@ pub struct Config {
     /// PostgreSQL server to use. Without it, a local cluster is kept in --data-dir.
     #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", global = true, hide_env_values = true,
           value_parser = parse_database_url)]
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
 
     /// Directory of the embedded PostgreSQL cluster (used when DATABASE_URL is unset).
     #[arg(
@@ -170,26 +170,43 @@ pub struct Config {
     /// A bootstrap admin API key for first setup; never logged.
     #[arg(long, env = "SIGNATORIES_ADMIN_KEY", value_name = "SIGNATORIES_ADMIN_KEY", global = true,
           hide_env_values = true, value_parser = parse_admin_key)]
-    pub admin_key: Option<String>,
+    pub admin_key: Option<Secret>,
 }
 
 /// Checked before anything connects, so that a typo never sends a lookup anywhere.
-fn parse_database_url(url: &str) -> Result<String, String> {
+/// A setting that must never reach a log line or a `Debug` print: a database URL (it
+/// may hold a password) or a key.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+fn parse_database_url(url: &str) -> Result<Secret, String> {
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         return Err("expected a postgres:// or postgresql:// URL".to_owned());
     }
     url.parse::<sqlx::postgres::PgConnectOptions>()
         .map_err(|err| err.to_string())?;
-    Ok(url.to_owned())
+    Ok(Secret(url.to_owned()))
 }
 
-fn parse_admin_key(key: &str) -> Result<String, String> {
+fn parse_admin_key(key: &str) -> Result<Secret, String> {
     if key.trim().len() < 24 {
         return Err(
             "must be at least 24 characters (make one with `signatories keys generate`)".to_owned(),
         );
     }
-    Ok(key.trim().to_owned())
+    Ok(Secret(key.trim().to_owned()))
 }
 
 impl Config {
@@ -219,5 +236,36 @@ impl Config {
             })
             .collect::<anyhow::Result<Vec<_>>>()
             .map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let cli = Cli::parse_from([
+            "signatories",
+            "--database-url",
+            "postgres://reader:hunter2-password@db.example/signatories",
+            "--admin-key",
+            "an-admin-key-long-enough-to-be-accepted",
+        ]);
+        let printed = format!("{:?}", cli.config);
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("an-admin-key"), "{printed}");
+        assert_eq!(
+            cli.config.database_url.as_ref().map(Secret::expose),
+            Some("postgres://reader:hunter2-password@db.example/signatories")
+        );
     }
 }

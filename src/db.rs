@@ -30,7 +30,9 @@ impl Database {
     pub async fn open(config: &Config) -> anyhow::Result<Self> {
         let (options, cluster) = match &config.database_url {
             Some(url) => (
-                url.parse::<PgConnectOptions>().context("DATABASE_URL")?,
+                url.expose()
+                    .parse::<PgConnectOptions>()
+                    .context("DATABASE_URL")?,
                 None,
             ),
             None => {

@@ -100,16 +100,12 @@ impl AppError {
                 "signature_pkey" => return conflict("This country's participation"),
                 _ => {}
             }
-            // The field a client should look at for each rule the checks cannot see first.
-            let field = match constraint {
-                "statement_fits_signatures" => "issued_on",
-                "signature_joined_after_issued" => "joined_on",
-                "signature_withdrawn_after_issued" => "withdrawn_on",
-                "signature_role_fits_kind" => "role",
-                other => other,
-            };
             if db.is_foreign_key_violation() || db.is_check_violation() {
-                return Self::invalid(field, db.message().to_owned());
+                let (field, rule) = broken_rule(constraint);
+                if field == "body" {
+                    tracing::warn!(constraint, error = %db.message(), "a rule with no message of its own");
+                }
+                return Self::invalid(field, rule);
             }
         }
         Self::Database(err)
@@ -256,6 +252,62 @@ impl IntoResponse for AppError {
             }
         };
         problem.into_response()
+    }
+}
+
+/// The field a client should look at, and the rule it broke, for each constraint a
+/// write can break that the request's own checks cannot see first (the database's
+/// wording and constraint names are never shown).
+pub fn broken_rule(constraint: &str) -> (&'static str, &'static str) {
+    match constraint {
+        "statement_fits_signatures" => (
+            "issued_on",
+            "does not fit the recorded participations: one would start before it, or its role would not fit the kind",
+        ),
+        "signature_joined_after_issued" => ("joined_on", "is before the statement's date"),
+        "signature_withdrawn_after_issued" => ("withdrawn_on", "is before the statement's date"),
+        "signature_withdrawn_after_joined" => ("withdrawn_on", "is before joined_on"),
+        "signature_role_fits_kind" => (
+            "role",
+            "does not fit the statement's kind: votes take vote_yes, vote_no or vote_abstain; letters and statements the others",
+        ),
+        "signature_country_fkey" | "statement_lead_country_fkey" | "country_successor_fkey" => {
+            ("country", "is not a known country code")
+        }
+        "signature_statement_fkey" | "source_statement_fkey" | "statement_topic_statement_fkey" => {
+            ("statement", "does not exist (any more)")
+        }
+        "statement_topic_topic_fkey" => ("topics", "names a topic that does not exist"),
+        "country_successor_needs_end" => (
+            "successor_code",
+            "only a country that ended (ended_on) has a successor",
+        ),
+        "country_member_or_observer" => ("un_observer", "a UN member is not also an observer"),
+        "country_code_format" => ("code", "must be three upper-case letters"),
+        "country_numeric_format" => ("numeric_code", "must be three digits"),
+        "country_name_not_blank" => ("name", "must not be blank"),
+        "source_url_format" => ("url", "must be an http or https URL"),
+        "signature_source_url_format" => ("source_url", "must be an http or https URL"),
+        "statement_forum_not_blank" => ("forum", "must not be blank"),
+        "statement_title_not_blank" => ("title", "must not be blank"),
+        "statement_id_format" => (
+            "id",
+            "must be a slug of lower-case letters, digits and dashes",
+        ),
+        "statement_id_not_reserved" => ("id", "is a word the API's paths use"),
+        "statement_reported_count_positive" => ("reported_count", "must not be negative"),
+        "statement_stance_required" => (
+            "stance",
+            "is required for a letter or statement; only votes may have none",
+        ),
+        "country_iso2_format" => ("iso2", "must be two upper-case letters"),
+        "country_iso3166_3_format" => ("iso3166_3", "must be four upper-case letters"),
+        "topic_slug_format" => (
+            "slug",
+            "must be a slug of lower-case letters, digits and dashes",
+        ),
+        "topic_name_not_blank" => ("name", "must not be blank"),
+        _ => ("body", "breaks a rule of the record"),
     }
 }
 

@@ -243,7 +243,8 @@ where
 }
 
 /// A CSV response streamed from the database, one record per row, so that an export
-/// of any size holds only one row in memory. `R::default()` gives the header.
+/// of any size holds only one row in memory. `R::default()` gives the header. Cells
+/// that a spreadsheet would run as formulas are made text (`neutralise_formulas`).
 pub fn csv_stream<R, S>(file_stem: &str, rows: S) -> Response
 where
     R: Serialize + Default + Send + 'static,
@@ -258,6 +259,7 @@ where
             writer.serialize(row).map_err(anyhow::Error::from)?;
             writer
                 .into_inner()
+                .map(|record| crate::tabular::neutralise_formulas(&record))
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
         })
         .inspect_err(|err| tracing::error!(error = %err, "CSV export stopped"))

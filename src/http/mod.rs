@@ -91,7 +91,10 @@ impl HttpSettings {
             max_body_bytes: usize::try_from(config.max_body_bytes)?,
             cors_origins: config.cors_origins()?,
             cache_max_age: config.cache_max_age,
-            admin_key_hash: config.admin_key.as_deref().map(crate::keys::hash),
+            admin_key_hash: config
+                .admin_key
+                .as_ref()
+                .map(|key| crate::keys::hash(key.expose())),
             cache_bytes: config.cache_bytes,
             admission: AdmissionSettings::from_config(config)?,
         })

@@ -268,3 +268,42 @@ async fn a_request_that_would_cost_thousands_of_lookups_is_refused_at_once() {
         "{named:?}"
     );
 }
+
+#[tokio::test]
+async fn a_cell_that_would_run_as_a_formula_is_text_in_csv_and_unchanged_in_json() {
+    let app = TestApp::spawn().await;
+    let key = app.key("editor", signatories::keys::ApiRole::Editor).await;
+    let mut statement = crate::helpers::new_statement();
+    statement["title"] = "=HYPERLINK(\"http://example.org\",\"click\")".into();
+    statement["summary"] = "+1 more country joined".into();
+    let created = app
+        .write(axum::http::Method::POST, "/v1/statements", &key, &statement)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+
+    let json = app.get("/v1/statements?q=hyperlink").await.json();
+    assert_eq!(
+        json["data"][0]["title"], statement["title"],
+        "JSON as written"
+    );
+
+    let csv = app.get("/v1/statements?format=csv&limit=500").await.text();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let row = reader
+        .records()
+        .map(Result::unwrap)
+        .find(|r| r.get(column("id")) == Some(id.as_str()))
+        .expect("the statement is in the CSV");
+    assert_eq!(
+        row.get(column("title")),
+        Some("'=HYPERLINK(\"http://example.org\",\"click\")")
+    );
+    assert_eq!(row.get(column("summary")), Some("'+1 more country joined"));
+    assert_eq!(
+        row.get(column("issued_on")),
+        json["data"][0]["issued_on"].as_str()
+    );
+}

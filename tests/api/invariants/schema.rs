@@ -151,3 +151,35 @@ async fn a_signature_keeps_its_statement_and_country_on_every_write_path() {
         .expect("emptying the tables together is allowed");
     tx.rollback().await.unwrap();
 }
+
+/// Every rule of the records clients write, as the database names it, is told to a
+/// client by the field it concerns and in words of its own, never the database's.
+#[tokio::test]
+async fn every_rule_a_write_can_break_names_its_field() {
+    let db = fresh_database().await;
+    let mut rules: Vec<String> = sqlx::query_scalar(
+        "select conname::text from pg_constraint \
+         where conrelid = any(array['statement', 'signature', 'source', 'country', 'topic', \
+                                    'statement_topic']::regclass[]) \
+           and contype in ('c', 'f')",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    // Raised by the triggers that check a statement against its participations.
+    rules.extend(
+        [
+            "statement_fits_signatures",
+            "signature_joined_after_issued",
+            "signature_withdrawn_after_issued",
+            "signature_role_fits_kind",
+        ]
+        .map(str::to_owned),
+    );
+    assert!(rules.len() > 15, "{rules:?}");
+    for rule in rules {
+        let (field, message) = signatories::error::broken_rule(&rule);
+        assert_ne!(field, "body", "{rule} has no field and message of its own");
+        assert!(!message.contains(&rule), "{rule}: {message}");
+    }
+}
