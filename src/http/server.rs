@@ -13,7 +13,9 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::ConnectInfo;
+use hyper::body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -149,6 +151,9 @@ pub async fn serve(
     Ok(())
 }
 
+/// How quiet a connection must be before a stopping server closes it.
+const LAST_CALL: Duration = Duration::from_millis(200);
+
 /// One accepted connection and what serving it needs.
 struct Connection {
     builder: auto::Builder<TokioExecutor>,
@@ -173,14 +178,19 @@ impl Connection {
             let in_flight = busy.begin();
             let app = app.clone();
             async move {
-                let response = app.oneshot(request).await;
-                drop(in_flight);
-                response
+                let response = app.oneshot(request).await?;
+                // In flight until its body is sent (or dropped), streams included.
+                Ok::<_, std::convert::Infallible>(response.map(|body| {
+                    Body::new(UntilSent {
+                        body,
+                        _in_flight: in_flight,
+                    })
+                }))
             }
         });
         let connection = self.builder.serve_connection_with_upgrades(io, service);
         let mut connection = pin!(connection);
-        let mut draining = false;
+        let (mut stopping, mut closing) = (false, false);
         loop {
             tokio::select! {
                 result = connection.as_mut() => {
@@ -189,13 +199,16 @@ impl Connection {
                     }
                     break;
                 }
-                () = activity.idle_for(self.idle_timeout), if !draining => {
+                () = activity.idle_for(self.idle_timeout), if !closing => {
                     connection.as_mut().graceful_shutdown();
-                    draining = true;
+                    closing = true;
                 }
-                Ok(()) = self.stopping.changed(), if !draining => {
+                Ok(()) = self.stopping.changed(), if !stopping => stopping = true,
+                // Once the server stops, a connection closes as soon as it is quiet: a
+                // request just sent on it is read and answered first.
+                () = activity.idle_for(LAST_CALL), if stopping && !closing => {
                     connection.as_mut().graceful_shutdown();
-                    draining = true;
+                    closing = true;
                 }
             }
         }
@@ -244,7 +257,33 @@ impl Activity {
     }
 }
 
-/// A request in flight on its connection, until its response head is ready.
+/// A response body that keeps its request in flight until it is sent or dropped.
+struct UntilSent {
+    body: Body,
+    _in_flight: InFlight,
+}
+
+impl HttpBody for UntilSent {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// A request in flight on its connection, until its response is sent.
 struct InFlight(Arc<Activity>);
 
 impl Drop for InFlight {

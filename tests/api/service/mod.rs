@@ -7,6 +7,7 @@ mod conformance;
 mod connections;
 mod database;
 mod docs;
+mod drain;
 mod http;
 mod lifecycle;
 mod live_import;
