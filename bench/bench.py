@@ -77,13 +77,14 @@ RUNNING: list["Server"] = []
 class Server:
     """The release binary on the benchmark's own embedded database."""
 
-    def __init__(self, data_dir: Path, cache_bytes: int):
+    def __init__(self, data_dir: Path, cache_bytes: int, **settings: str):
         self.port = free_port()
         self.env = dict(os.environ, SIGNATORIES_DATA_DIR=str(data_dir),
                         SIGNATORIES_BIND=f"127.0.0.1:{self.port}", RUST_LOG="warn",
                         SIGNATORIES_ADMIN_KEY=ADMIN_KEY, SIGNATORIES_CACHE_BYTES=str(cache_bytes),
                         SIGNATORIES_POOL_SIZE="16", SIGNATORIES_RATE_LIMIT="0",
                         SIGNATORIES_MAX_IN_FLIGHT="100000")
+        self.env.update(settings)
         self.env.pop("DATABASE_URL", None)
         self.process = subprocess.Popen([str(BIN), "serve"], env=self.env)
         RUNNING.append(self)
