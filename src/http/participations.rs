@@ -7,6 +7,7 @@ use axum::extract::{OriginalUri, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
+use chrono::NaiveDate;
 
 use super::AppState;
 use super::listing::{Paging, list_response};
@@ -36,6 +37,7 @@ async fn list_participations(
     let roles = params.many::<Role>("role");
     let stances = params.many::<EffectiveStance>("stance");
     let (from, to) = params.date_range();
+    let as_of = params.one::<NaiveDate>("as_of");
     let paging = Paging::parse(&mut params, &headers, PARTICIPATION_SORT);
     params.finish()?;
 
@@ -47,6 +49,7 @@ async fn list_participations(
         stances,
         from,
         to,
+        as_of,
     };
     list_response(
         &state.export_db,

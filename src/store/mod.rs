@@ -4,6 +4,7 @@
 //! in the migrations.
 
 pub mod alignment;
+pub mod as_of;
 pub mod changes;
 pub mod comparison;
 pub mod countries;

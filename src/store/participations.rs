@@ -5,8 +5,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::{Postgres, QueryBuilder};
 
+use super::as_of;
 use super::keyset::{Cursor, ListQuery, and_after};
-use super::statements::{STATEMENT_COLUMNS, Statement};
+use super::statements::{Statement, statement_columns};
 use crate::domain::{EffectiveStance, Role, Slug, StatementKind};
 
 /// One country's participation in one statement, flat, the same in JSON and CSV.
@@ -34,6 +35,8 @@ pub struct ParticipationFilter {
     pub stances: Vec<EffectiveStance>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// The record as it stood on this day (`participation_as_of()`), else today's.
+    pub as_of: Option<NaiveDate>,
 }
 
 impl ParticipationFilter {
@@ -113,7 +116,10 @@ pub fn list(filter: &ParticipationFilter, cursor: Option<&Cursor>) -> ListQuery 
         "select p.statement_id, p.issued_on as statement_issued_on, p.country_code, p.role::text, \
          p.effective_stance::text, p.joined_on, p.withdrawn_on, p.effective_on, p.source_url, p.note",
         move |qb: &mut QueryBuilder<Postgres>| {
-            qb.push(" from participation p where true");
+            qb.push(format!(
+                " from {} p where true",
+                as_of::participations(filter.as_of)
+            ));
             filter.push_conditions(qb);
         },
         |qb| {
@@ -156,11 +162,15 @@ pub fn of_country(
     let direction = if oldest_first { "asc" } else { "desc" };
     ListQuery::over(
         &format!(
-            "select {STATEMENT_COLUMNS}, p.role, p.effective_stance, p.joined_on, p.withdrawn_on, p.effective_on, p.source_url"
+            "select {}, p.role, p.effective_stance, p.joined_on, p.withdrawn_on, p.effective_on, p.source_url",
+            statement_columns(filter.as_of)
         ),
         move |qb: &mut QueryBuilder<Postgres>| {
-            qb.push(" from participation p join statement s on s.id = p.statement_id where p.country_code = ")
-                .push_bind(country.clone());
+            qb.push(format!(
+                " from {} p join statement s on s.id = p.statement_id where p.country_code = ",
+                as_of::participations(filter.as_of)
+            ))
+            .push_bind(country.clone());
             // The dates bound the statement that the list is ordered by (`s`): on
             // `p.issued_on`, the same date through the view's own join, the planner
             // would not see where they lie and walked every later statement.

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
+use super::as_of;
 use super::countries::Country;
 use super::keyset::{Cursor, ListQuery, and_after};
 use crate::domain::{EffectiveStance, Role};
@@ -33,14 +34,16 @@ const SIGNATORY_COLUMNS: &str = "c.code, c.iso2, c.numeric_code, c.iso3166_3, c.
     c.un_observer, c.un_admission_date, c.ended_on, c.successor_code, \
     p.role, p.effective_stance, p.joined_on, p.withdrawn_on, p.effective_on, p.source_url, p.note";
 
-/// Every signatory of a statement, by country name.
+/// Every signatory of a statement (as it stood on `as_of`), by country name.
 pub async fn of_statement(
     conn: &mut PgConnection,
     statement_id: &str,
+    as_of: Option<NaiveDate>,
 ) -> AppResult<Vec<Signatory>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {SIGNATORY_COLUMNS} from participation p join country c on c.code = p.country_code \
-         where p.statement_id = $1 order by c.name, c.code"
+        "select {SIGNATORY_COLUMNS} from {} p join country c on c.code = p.country_code \
+         where p.statement_id = $1 order by c.name, c.code",
+        as_of::participations(as_of)
     )))
     .bind(statement_id)
     .fetch_all(&mut *conn)
@@ -70,6 +73,7 @@ pub struct SignatoryFilter {
     pub roles: Vec<Role>,
     pub region: Option<String>,
     pub stances: Vec<EffectiveStance>,
+    pub as_of: Option<NaiveDate>,
 }
 
 /// The order of a statement's signatories.
@@ -89,8 +93,11 @@ pub fn list(filter: &SignatoryFilter, order: SignatoryOrder, cursor: Option<&Cur
     ListQuery::over(
         &format!("select {SIGNATORY_COLUMNS}"),
         move |qb: &mut QueryBuilder<Postgres>| {
-            qb.push(" from participation p join country c on c.code = p.country_code where p.statement_id = ")
-                .push_bind(filter.statement_id.clone());
+            qb.push(format!(
+                " from {} p join country c on c.code = p.country_code where p.statement_id = ",
+                as_of::participations(filter.as_of)
+            ))
+            .push_bind(filter.statement_id.clone());
             if !filter.roles.is_empty() {
                 qb.push(" and p.role = any(")
                     .push_bind(filter.roles.clone())

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json as SqlJson;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
+use super::as_of;
 use crate::domain::{EffectiveStance, Role, Slug};
 
 /// One dated step of a country's record on a topic, as the SQL view `stance_event`
@@ -40,21 +41,24 @@ pub struct StanceSpan {
 pub const SWITCHED: &str = "count(stance_side(p.stance)) > 1";
 
 /// Pushes the common table expression `spans` (the part after `with`): the rows of
-/// table `stance_span p` (kept by triggers in every write) that `filter` keeps, each a
+/// table `stance_span p` (kept by triggers in every write), or of the same rows as they
+/// were on `as_of`, that `filter` keeps, each a
 /// topic (`topic_slug`), a country (`country_code`) and a stance with the number of
 /// steps that put the country there (`steps`) and the step keys of the first and the
 /// last (`first`, `last`: date, statement id and event as one text that orders as the
 /// steps do).
 pub fn push_spans(
     qb: &mut QueryBuilder<Postgres>,
+    as_of: Option<NaiveDate>,
     filter: impl FnOnce(&mut QueryBuilder<Postgres>),
 ) {
-    qb.push(
+    qb.push(format!(
         "spans as not materialized ( \
              select p.topic_slug, p.country_code, p.stance, p.steps, \
                     p.first_step as first, p.last_step as last \
-             from stance_span p where ",
-    );
+             from {} p where ",
+        as_of::spans(as_of)
+    ));
     filter(qb);
     qb.push(")");
 }
@@ -99,12 +103,13 @@ pub async fn of_country(
     db: &PgPool,
     country: &str,
     topic: Option<&Slug>,
+    as_of: Option<NaiveDate>,
 ) -> Result<Vec<TopicStanceRow>, sqlx::Error> {
     // The spans, sides and `switched` are those of a topic's switchers, over this
     // country's steps grouped by topic; the country is the first bind, `$1`, which the
     // step lookups name.
     let mut qb = QueryBuilder::new("with ");
-    push_spans(&mut qb, |qb| {
+    push_spans(&mut qb, as_of, |qb| {
         qb.push("p.country_code = ").push_bind(country.to_owned());
         if let Some(topic) = topic {
             qb.push(" and p.topic_slug = ")

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json as SqlJson;
 use sqlx::{Postgres, QueryBuilder};
 
+use super::as_of;
 use super::countries::Country;
 use super::keyset::{Cursor, ListQuery, and_after};
 use super::stance_spans::{SWITCHED, StanceEvent, StanceSpan, push_spans, span_json, step_json};
@@ -41,15 +42,17 @@ pub struct TimelineEntry {
 /// that have taken each side in its statements up to that date. Each country counts
 /// once per side, from the date of the first statement it took that side in
 /// (withdrawn participations are not a side): `first_held_on` of its span on that side
-/// (table `stance_span`, kept by triggers in every write). Then a window over the
-/// topic's dates (table `topic_calendar`).
-const CUMULATIVE: &str = "with newcomers as ( \
+/// (table `stance_span`, kept by triggers in every write, or its rows as of a date).
+/// Then a window over the topic's dates (table `topic_calendar`).
+fn cumulative(as_of: Option<NaiveDate>) -> String {
+    format!(
+        "with newcomers as ( \
         select p.first_held_on as first_on, \
                count(*) filter (where p.stance = 'critical') as critical, \
                count(*) filter (where p.stance = 'supportive') as supportive, \
                count(*) filter (where p.stance = 'yes') as yes, \
                count(*) filter (where p.stance = 'no') as no \
-        from stance_span p \
+        from {spans} p \
         where p.topic_slug = $1 and stance_side(p.stance) is not null and p.first_held_on is not null \
         group by p.first_held_on \
     ), cumulative as ( \
@@ -61,16 +64,25 @@ const CUMULATIVE: &str = "with newcomers as ( \
         from (select distinct c.issued_on from topic_calendar c where c.topic_slug = $1) d \
         left join newcomers n on n.first_on = d.issued_on \
         window w as (order by d.issued_on) \
-    )";
+    )",
+        spans = as_of::spans(as_of)
+    )
+}
 
-/// The topic's statements dated within `from..=to`, in date order, after `cursor`.
+/// The topic's statements dated within `from..=to`, in date order, after `cursor`; as
+/// they stood on `as_of` when given (no statement after it, counts of that day).
 pub fn timeline(
     topic: &Slug,
     (from, to): (Option<NaiveDate>, Option<NaiveDate>),
+    as_of: Option<NaiveDate>,
     cursor: Option<&Cursor>,
 ) -> ListQuery {
     let topic = topic.clone();
-    // $1 is the topic in every query below (CUMULATIVE refers to it). The topic's
+    let to = match (to, as_of) {
+        (Some(to), Some(day)) => Some(to.min(day)),
+        (to, day) => to.or(day),
+    };
+    // $1 is the topic in every query below (`cumulative` refers to it). The topic's
     // statements are read in date order from its calendar.
     let filtered = move |qb: &mut QueryBuilder<Postgres>, select: &str, join: &str| {
         qb.push(select)
@@ -89,8 +101,10 @@ pub fn timeline(
     filtered(
         &mut rows,
         &format!(
-            "{CUMULATIVE} select s.id as statement_id, s.title, s.kind, s.forum, s.session, s.issued_on, \
-             s.stance, s.reported_count, s.participant_count, s.stance_counts, c.counts as cumulative"
+            "{} select s.id as statement_id, s.title, s.kind, s.forum, s.session, s.issued_on, \
+             s.stance, s.reported_count, {}, c.counts as cumulative",
+            cumulative(as_of),
+            as_of::statement_counts(as_of)
         ),
         " join statement s on s.id = t.statement_id join cumulative c on c.issued_on = t.issued_on",
     );
@@ -144,14 +158,14 @@ pub struct Switcher {
 }
 
 /// The topic's switchers by country name, after `cursor`.
-pub fn switchers(topic: &Slug, cursor: Option<&Cursor>) -> ListQuery {
+pub fn switchers(topic: &Slug, as_of: Option<NaiveDate>, cursor: Option<&Cursor>) -> ListQuery {
     let topic = topic.clone();
     // A switcher has more than one side among its steps (stance_side() of the stance it
     // took on joining), as `switched` in a country's stances. The topic is the first
     // bind, `$1`, which the step lookups name.
     let switched = move |qb: &mut QueryBuilder<Postgres>| {
         qb.push("with ");
-        push_spans(qb, |qb| {
+        push_spans(qb, as_of, |qb| {
             qb.push("p.topic_slug = ")
                 .push_bind(topic.as_str().to_owned());
         });

@@ -3,6 +3,7 @@
 //! resource or question users have.
 
 mod alignment;
+mod as_of;
 mod changes_feed;
 mod compare;
 mod conventions;

@@ -93,7 +93,13 @@ pub(super) async fn stance_stats(
     let mut groups = params.many::<GroupBy>("group_by");
     groups.sort_unstable();
     groups.dedup();
-    let filter = statement_filter(&mut params);
+    let mut filter = statement_filter(&mut params);
+    filter.as_of = params.one::<NaiveDate>("as_of");
+    // Statements issued after `as_of` are not part of its record.
+    filter.to = match (filter.to, filter.as_of) {
+        (Some(to), Some(day)) => Some(to.min(day)),
+        (to, day) => to.or(day),
+    };
     // A cursor belongs to one grouping; it is named in canonical order.
     let sort_name = match groups.as_slice() {
         [] => "all".to_owned(),

@@ -5,6 +5,7 @@
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::error::AppResult;
@@ -77,6 +78,7 @@ pub(super) async fn timeline(
     mut params: Params,
 ) -> AppResult<Response> {
     let (from, to) = params.date_range();
+    let as_of = params.one::<NaiveDate>("as_of");
     let paging = Paging::parse(&mut params, &headers, TIMELINE_SORT);
     params.finish()?;
     let topic = topics::slug_from_path(&state.db, &slug).await?;
@@ -85,7 +87,7 @@ pub(super) async fn timeline(
     list_response(
         &state.export_db,
         Reading::keyed(&state.db).await?,
-        move |cursor| timeline::timeline(&topic, (from, to), cursor),
+        move |cursor| timeline::timeline(&topic, (from, to), as_of, cursor),
         &paging,
         &uri,
         (&file_stem, TimelineCsv::from),
@@ -142,6 +144,7 @@ pub(super) async fn switchers(
     headers: HeaderMap,
     mut params: Params,
 ) -> AppResult<Response> {
+    let as_of = params.one::<NaiveDate>("as_of");
     let paging = Paging::parse(&mut params, &headers, SWITCHER_SORT);
     params.finish()?;
     let topic = topics::slug_from_path(&state.db, &slug).await?;
@@ -150,7 +153,7 @@ pub(super) async fn switchers(
     list_response(
         &state.export_db,
         Reading::keyed(&state.db).await?,
-        move |cursor| timeline::switchers(&topic, cursor),
+        move |cursor| timeline::switchers(&topic, as_of, cursor),
         &paging,
         &uri,
         (&file_stem, SwitcherCsv::from),

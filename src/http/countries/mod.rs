@@ -151,6 +151,7 @@ async fn list_country_statements(
     let stances = params.many::<EffectiveStance>("stance");
     let roles = params.many::<Role>("role");
     let (from, to) = params.date_range();
+    let as_of = params.one::<NaiveDate>("as_of");
     let order = params.choice("sort", DateOrder::Newest);
     let sort_name = order.name();
     let paging = Paging::parse(&mut params, &headers, sort_name);
@@ -161,6 +162,11 @@ async fn list_country_statements(
     let years =
         countries::participation_years(&state.db, std::slice::from_ref(&country.code)).await?;
     let first = years.map(|(first, _)| first).max(from);
+    // Statements issued after `as_of` are not part of its record.
+    let to = match (to, as_of) {
+        (Some(to), Some(day)) => Some(to.min(day)),
+        (to, day) => to.or(day),
+    };
     let last = match (years.map(|(_, last)| last), to) {
         (Some(last), Some(to)) => Some(last.min(to)),
         (last, to) => last.or(to),
@@ -169,6 +175,7 @@ async fn list_country_statements(
         topic,
         roles,
         stances,
+        as_of,
         ..ParticipationFilter::default()
     };
     let file_stem = format!("{}-statements", country.code.to_lowercase());

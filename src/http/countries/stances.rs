@@ -45,10 +45,11 @@ pub(super) async fn get_country_stances(
     mut params: Params,
 ) -> AppResult<Json<CountryStances>> {
     let topic = params.one::<Slug>("topic");
+    let as_of = params.one::<NaiveDate>("as_of");
     params.finish()?;
     let country = countries::from_path(&state.db, &code).await?;
 
-    let rows = stance_spans::of_country(&state.db, &country.code, topic.as_ref()).await?;
+    let rows = stance_spans::of_country(&state.db, &country.code, topic.as_ref(), as_of).await?;
     let topics = rows
         .into_iter()
         .map(|row| {

@@ -3,10 +3,11 @@
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use chrono::NaiveDate;
 
 use super::{SignatoryCsv, StatementCsv};
 use crate::domain::{CountryCode, EffectiveStance, Role};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::http::AppState;
 use crate::http::conditional::tagged_json;
 use crate::http::listing::{Paging, list_response};
@@ -101,12 +102,13 @@ pub(super) async fn list_statements(
 pub(super) async fn get_statement(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    params: Params,
+    mut params: Params,
 ) -> AppResult<Response> {
+    let as_of = params.one::<NaiveDate>("as_of");
     params.finish()?;
     // One snapshot, so the counts shown match the list shown.
     let mut reading = Reading::keyed(&state.db).await?;
-    let detail = statements::load_detail(&mut reading, &id, false).await?;
+    let detail = statements::detail_as_of(&mut reading, &id, as_of).await?;
     reading.finish().await?;
     Ok(tagged_json(StatusCode::OK, &detail))
 }
@@ -126,6 +128,7 @@ pub(super) async fn list_signatories(
     let roles = params.many::<Role>("role");
     let region = params.one::<String>("region");
     let stances = params.many::<EffectiveStance>("stance");
+    let as_of = params.one::<NaiveDate>("as_of");
     let sort = params.choice("sort", SignatoryOrder::Name);
     let sort_name = sort.name();
     let paging = Paging::parse(&mut params, &headers, sort_name);
@@ -133,11 +136,17 @@ pub(super) async fn list_signatories(
     // Every query here is keyed by the statement: one snapshot with cached plans.
     let mut reading = Reading::keyed(&state.db).await?;
     let statement = statements::load(&mut reading, &id, false).await?;
+    if let Some(day) = as_of
+        && statement.issued_on > day
+    {
+        return Err(AppError::NotFound(format!("Statement {id:?} as of {day}")));
+    }
     let filter = SignatoryFilter {
         statement_id: statement.id.clone(),
         roles,
         region,
         stances,
+        as_of,
     };
     let file_stem = format!("{}-signatories", statement.id);
     list_response(

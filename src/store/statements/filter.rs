@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use sqlx::{Postgres, QueryBuilder};
 
-use super::STATEMENT_COLUMNS;
+use super::statement_columns;
 use crate::domain::{Role, Slug, Stance, StatementKind};
 use crate::store::keyset::{Cursor, ListQuery, and_after};
 
@@ -26,6 +26,9 @@ pub struct StatementFilter {
     pub to: Option<NaiveDate>,
     pub q: Option<String>,
     pub lead: Option<String>,
+    /// The record as it stood on this day: read by the stance statistics, which count
+    /// the signatures as of then (`effective_stance_as_of()`); `to` is bounded by it.
+    pub as_of: Option<NaiveDate>,
 }
 
 impl StatementFilter {
@@ -142,7 +145,8 @@ pub fn list(filter: &StatementFilter, order: StatementOrder, cursor: Option<&Cur
     let mut rows = QueryBuilder::new("");
     filter.push_matches(&mut rows);
     rows.push(format!(
-        " select {STATEMENT_COLUMNS}, s.rank from matches s where true"
+        " select {}, s.rank from matches s where true",
+        statement_columns(None)
     ));
     and_after(
         &mut rows,

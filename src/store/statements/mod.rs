@@ -18,12 +18,18 @@ use super::sources::{self, Source};
 use crate::domain::{Slug, Stance, StatementKind};
 use crate::error::{AppError, AppResult};
 
-/// The columns of [`Statement`], for any query over `statement s`.
-pub const STATEMENT_COLUMNS: &str = "s.id, s.title, s.kind, s.forum, s.session, s.issued_on, s.un_symbol, \
-    s.stance, s.summary, s.notes, s.reported_count, s.list_complete, s.signatory_count, \
-    s.participant_count, s.stance_counts, s.created_at, s.updated_at, s.version, \
-    (select to_jsonb(c) from country c where c.code = s.lead_country) as lead_country, \
-    array(select t.topic_slug from statement_topic t where t.statement_id = s.id order by t.topic_slug) as topics";
+/// The columns of [`Statement`], for any query over `statement s`; its counts as they
+/// were on `as_of` when given.
+pub fn statement_columns(as_of: Option<NaiveDate>) -> String {
+    format!(
+        "s.id, s.title, s.kind, s.forum, s.session, s.issued_on, s.un_symbol, \
+         s.stance, s.summary, s.notes, s.reported_count, s.list_complete, {counts}, \
+         s.created_at, s.updated_at, s.version, \
+         (select to_jsonb(c) from country c where c.code = s.lead_country) as lead_country, \
+         array(select t.topic_slug from statement_topic t where t.statement_id = s.id order by t.topic_slug) as topics",
+        counts = super::as_of::statement_counts(as_of)
+    )
+}
 
 /// Countries per effective stance, every stance present (zero when none).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
@@ -87,7 +93,8 @@ pub async fn load(conn: &mut PgConnection, id: &str, lock: bool) -> AppResult<St
     Slug::parse(id).map_err(|_| not_found(id))?;
     let lock = if lock { " for update of s" } else { "" };
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {STATEMENT_COLUMNS} from statement s where s.id = $1{lock}"
+        "select {} from statement s where s.id = $1{lock}",
+        statement_columns(None)
     )))
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -102,7 +109,36 @@ pub async fn load_detail(
     lock: bool,
 ) -> AppResult<StatementDetail> {
     let statement = load(conn, id, lock).await?;
-    let signatories = signatures::of_statement(conn, id).await?;
+    let signatories = signatures::of_statement(conn, id, None).await?;
+    let sources = sources::of_statement(conn, id).await?;
+    Ok(StatementDetail {
+        statement,
+        signatories,
+        sources,
+    })
+}
+
+/// The statement with its signatories and sources as they stood on `as_of`; a 404 for a
+/// statement issued after it.
+pub async fn detail_as_of(
+    conn: &mut PgConnection,
+    id: &str,
+    as_of: Option<NaiveDate>,
+) -> AppResult<StatementDetail> {
+    let Some(day) = as_of else {
+        return load_detail(conn, id, false).await;
+    };
+    Slug::parse(id).map_err(|_| not_found(id))?;
+    let statement = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {} from statement s where s.id = $1 and s.issued_on <= $2",
+        statement_columns(as_of)
+    )))
+    .bind(id)
+    .bind(day)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("Statement {id:?} as of {day}")))?;
+    let signatories = signatures::of_statement(conn, id, as_of).await?;
     let sources = sources::of_statement(conn, id).await?;
     Ok(StatementDetail {
         statement,
@@ -114,7 +150,8 @@ pub async fn load_detail(
 /// Two statements by id, each a 404 when missing.
 pub async fn load_pair(db: &PgPool, a: &Slug, b: &Slug) -> AppResult<(Statement, Statement)> {
     let mut statements: Vec<Statement> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {STATEMENT_COLUMNS} from statement s where s.id in ($1, $2)"
+        "select {} from statement s where s.id in ($1, $2)",
+        statement_columns(None)
     )))
     .bind(a.as_str())
     .bind(b.as_str())

@@ -7,6 +7,7 @@ use sqlx::{Postgres, QueryBuilder};
 use super::GroupBy;
 use super::tally::{Counted, Rows};
 use crate::domain::EffectiveStance;
+use crate::store::as_of;
 use crate::store::keyset::Cursor;
 use crate::store::statements::StatementFilter;
 
@@ -64,7 +65,8 @@ pub(super) fn push_groups(
         _ => format!("concat_ws(E'\\x1f', {})", parts.join(", ")),
     };
     let stances = <EffectiveStance as strum::VariantNames>::VARIANTS;
-    let stance = "effective_stance(s.stance, g.role, g.withdrawn_on)";
+    let stance = as_of::effective_stance(filter.as_of);
+    let started = as_of::signature_started(filter.as_of);
     let needs_country = groups.contains(&GroupBy::Region) || groups.contains(&GroupBy::Subregion);
     let country_join = match needs_country {
         true => " join country c on c.code = g.country_code",
@@ -108,7 +110,7 @@ pub(super) fn push_groups(
         qb.push(format!(
             "select {}count(g.country_code) as countries, count(g.country_code) as participations, \
              {counts} as stance_counts \
-             from {source} s left join signature g on g.statement_id = s.id",
+             from {source} s left join signature g on g.statement_id = s.id{started}",
             selected(Rows::Signatures)
         ));
         if needs_country {
@@ -138,7 +140,7 @@ pub(super) fn push_groups(
             Rows::Signatures => {
                 let flags = took_flags("bool_or", &|x| format!("{stance} = '{x}'"));
                 qb.push(format!(
-                    "count(*) as n{flags} from {source} s join signature g on g.statement_id = s.id{country_join} where true"
+                    "count(*) as n{flags} from {source} s join signature g on g.statement_id = s.id{country_join} where true{started}"
                 ));
             }
             Rows::Tally => {
