@@ -65,3 +65,50 @@ language sql stable parallel safe as $$
            (select count(*) from p where p.effective_stance <> 'withdrawn')::integer,
            coalesce((select jsonb_object_agg(s.effective_stance, s.n) from per_stance s), '{}')
 $$;
+
+-- What the tallies (stance_tally and its forum and kind splits) count today that the
+-- record of D counts otherwise: the participations, in statements issued by D, that
+-- joined after D (counted off today's stance) or withdrew after D (counted off as
+-- withdrawn, on again at the stance they held on D), per topic ('' for all), kind,
+-- year, forum and country. Few rows, found through the two partial indexes below, so
+-- that statistics of a past day read the tallies and these rather than every signature.
+create function stance_tally_delta_as_of(as_of date)
+returns table (topic_slug text, kind statement_kind, year integer, forum text,
+               country_code text, critical bigint, supportive bigint, neutral bigint,
+               abstain bigint, withdrawn bigint, yes bigint, no bigint)
+language sql stable parallel safe as $$
+    with changed as (
+        select g.statement_id, g.country_code, s.kind,
+               extract(year from s.issued_on)::integer as year, s.forum,
+               effective_stance(s.stance, g.role, g.withdrawn_on) as today,
+               case when coalesce(g.joined_on, s.issued_on) <= as_of
+                    then effective_stance_as_of(s.stance, g.role, g.withdrawn_on, as_of) end as on_the_day
+        from signature g
+        join statement s on s.id = g.statement_id
+        where s.issued_on <= as_of and (g.joined_on > as_of or g.withdrawn_on > as_of)
+    ), signed as (
+        select c.statement_id, c.country_code, c.kind, c.year, c.forum, c.today as stance, -1 as n
+        from changed c
+        union all
+        select c.statement_id, c.country_code, c.kind, c.year, c.forum, c.on_the_day, 1
+        from changed c where c.on_the_day is not null
+    ), topics as (
+        select t.topic_slug, x.country_code, x.kind, x.year, x.forum, x.stance, x.n
+        from signed x join statement_topic t on t.statement_id = x.statement_id
+        union all
+        select '', x.country_code, x.kind, x.year, x.forum, x.stance, x.n from signed x
+    )
+    select t.topic_slug, t.kind, t.year, t.forum, t.country_code,
+           coalesce(sum(t.n) filter (where t.stance = 'critical'), 0),
+           coalesce(sum(t.n) filter (where t.stance = 'supportive'), 0),
+           coalesce(sum(t.n) filter (where t.stance = 'neutral'), 0),
+           coalesce(sum(t.n) filter (where t.stance = 'abstain'), 0),
+           coalesce(sum(t.n) filter (where t.stance = 'withdrawn'), 0),
+           coalesce(sum(t.n) filter (where t.stance = 'yes'), 0),
+           coalesce(sum(t.n) filter (where t.stance = 'no'), 0)
+    from topics t
+    group by t.topic_slug, t.kind, t.year, t.forum, t.country_code
+$$;
+
+create index signature_joined_on_idx on signature (joined_on) where joined_on is not null;
+create index signature_withdrawn_on_idx on signature (withdrawn_on) where withdrawn_on is not null;

@@ -17,8 +17,9 @@ pub fn participations(as_of: Option<NaiveDate>) -> String {
     }
 }
 
-/// Table `stance_span`, or the same rows made from the steps taken by the date.
-pub fn spans(as_of: Option<NaiveDate>) -> String {
+/// Table `stance_span`, or the same rows made from the steps taken by the date: those
+/// of the steps `e` that `steps_where` keeps, so that only the spans asked for are made.
+pub fn spans(as_of: Option<NaiveDate>, steps_where: &str) -> String {
     match as_of {
         None => "stance_span".to_owned(),
         Some(day) => format!(
@@ -26,11 +27,38 @@ pub fn spans(as_of: Option<NaiveDate>) -> String {
                      min(stance_step_key(e.date, e.statement_id, e.event) collate \"C\") as first_step, \
                      max(stance_step_key(e.date, e.statement_id, e.event) collate \"C\") as last_step, \
                      min(e.issued_on) filter (where e.held) as first_held_on \
-              from stance_event_as_of({}) e \
+              from stance_event_as_of({}) e where {steps_where} \
               group by e.topic_slug, e.country_code, e.stance)",
             date(day)
         ),
     }
+}
+
+/// A tally table, or its rows with the corrections that make them count the record of
+/// the date (`stance_tally_delta_as_of()`), in the tally's columns (the forum and kind
+/// null where the tally has none).
+pub fn tally(table: &str, as_of: Option<NaiveDate>) -> String {
+    let Some(day) = as_of else {
+        return table.to_owned();
+    };
+    let kind = if table == "stance_tally_by_forum" {
+        "kind"
+    } else {
+        "null::statement_kind as kind"
+    };
+    let forum = if table == "stance_tally" {
+        "null::text as forum"
+    } else {
+        "forum"
+    };
+    let counts = "critical, supportive, neutral, abstain, withdrawn, yes, no";
+    format!(
+        "(select topic_slug, {kind}, year, {forum}, country_code, {counts} from {table} \
+          union all \
+          select topic_slug, kind, year, forum, country_code, {counts} \
+          from stance_tally_delta_as_of({}))",
+        date(day)
+    )
 }
 
 /// A statement's maintained counts (`statement s`), or its counts on the date.

@@ -49,7 +49,7 @@ pub const SWITCHED: &str = "count(stance_side(p.stance)) > 1";
 /// steps do).
 pub fn push_spans(
     qb: &mut QueryBuilder<Postgres>,
-    as_of: Option<NaiveDate>,
+    (as_of, steps_where): (Option<NaiveDate>, &str),
     filter: impl FnOnce(&mut QueryBuilder<Postgres>),
 ) {
     qb.push(format!(
@@ -57,7 +57,7 @@ pub fn push_spans(
              select p.topic_slug, p.country_code, p.stance, p.steps, \
                     p.first_step as first, p.last_step as last \
              from {} p where ",
-        as_of::spans(as_of)
+        as_of::spans(as_of, steps_where)
     ));
     filter(qb);
     qb.push(")");
@@ -109,7 +109,9 @@ pub async fn of_country(
     // country's steps grouped by topic; the country is the first bind, `$1`, which the
     // step lookups name.
     let mut qb = QueryBuilder::new("with ");
-    push_spans(&mut qb, as_of, |qb| {
+    // `country` is a stored code (three letters), written as a literal for the steps.
+    let steps_where = format!("e.country_code = '{country}'");
+    push_spans(&mut qb, (as_of, &steps_where), |qb| {
         qb.push("p.country_code = ").push_bind(country.to_owned());
         if let Some(topic) = topic {
             qb.push(" and p.topic_slug = ")

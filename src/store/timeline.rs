@@ -65,7 +65,7 @@ fn cumulative(as_of: Option<NaiveDate>) -> String {
         left join newcomers n on n.first_on = d.issued_on \
         window w as (order by d.issued_on) \
     )",
-        spans = as_of::spans(as_of)
+        spans = as_of::spans(as_of, "e.topic_slug = $1")
     )
 }
 
@@ -165,10 +165,21 @@ pub fn switchers(topic: &Slug, as_of: Option<NaiveDate>, cursor: Option<&Cursor>
     // bind, `$1`, which the step lookups name.
     let switched = move |qb: &mut QueryBuilder<Postgres>| {
         qb.push("with ");
-        push_spans(qb, as_of, |qb| {
-            qb.push("p.topic_slug = ")
-                .push_bind(topic.as_str().to_owned());
-        });
+        // As of a day, only today's switchers can have switched by then (steps are
+        // never taken back): their spans are the only ones made.
+        push_spans(
+            qb,
+            (
+                as_of,
+                "e.topic_slug = $1 and e.country_code in ( \
+                     select s.country_code from stance_span s where s.topic_slug = $1 \
+                     group by s.country_code having count(stance_side(s.stance)) > 1)",
+            ),
+            |qb| {
+                qb.push("p.topic_slug = ")
+                    .push_bind(topic.as_str().to_owned());
+            },
+        );
         qb.push(format!(
             ", switchers as ( \
                  select p.country_code, max(p.last) as latest \

@@ -315,3 +315,54 @@ async fn stance_statistics_of_a_past_day_count_the_participations_of_that_day() 
         }
     }
 }
+
+/// Statistics of a past day read the tallies with corrections for what changed after
+/// it: a late joiner and a withdrawal dated after the day leave that day's figures as
+/// they were, under every tally.
+#[tokio::test]
+async fn a_later_join_or_withdrawal_leaves_a_past_days_statistics_as_they_were() {
+    let app = TestApp::spawn().await;
+    let key = app.key("editor", signatories::keys::ApiRole::Editor).await;
+    let queries = [
+        "group_by=year&topic=xinjiang",
+        "group_by=year,forum",
+        "group_by=region&kind=joint_letter",
+        "group_by=year",
+    ];
+    let past = |query: &str| format!("/v1/stats/stances?{query}&as_of=2019-12-31&limit=500");
+    let mut before = Vec::new();
+    for query in queries {
+        before.push(app.get(&past(query)).await.json()["data"].clone());
+    }
+    let today_before = app.get("/v1/stats/stances?group_by=year").await.json();
+
+    let letter = "/v1/statements/hrc41-letter-critical-2019-07-08/signatories";
+    let joined = app
+        .write(
+            axum::http::Method::PUT,
+            &format!("{letter}/USA"),
+            &key,
+            &serde_json::json!({"role": "signatory", "joined_on": "2020-02-01"}),
+        )
+        .await;
+    assert!(joined.status.is_success(), "{}", joined.text());
+    let withdrew = app
+        .write(
+            axum::http::Method::PUT,
+            &format!("{letter}/AUS"),
+            &key,
+            &serde_json::json!({"role": "signatory", "withdrawn_on": "2020-02-01"}),
+        )
+        .await;
+    assert!(withdrew.status.is_success(), "{}", withdrew.text());
+
+    for (query, before) in queries.iter().zip(before) {
+        let after = app.get(&past(query)).await.json()["data"].clone();
+        assert_eq!(after, before, "{query} as of 2019-12-31");
+    }
+    let today_after = app.get("/v1/stats/stances?group_by=year").await.json();
+    assert_ne!(
+        today_after["data"], today_before["data"],
+        "today's record did change"
+    );
+}

@@ -75,15 +75,16 @@ pub(super) fn push_groups(
 
     let mut source = "matches";
     let (reads_signatures, tally_table, tally_rows_grouped) = match counted {
-        Counted::Signatures => (true, "", false),
+        Counted::Signatures => (true, String::new(), false),
         Counted::Tally {
             tally,
             partial_years,
             ..
         } => (
             !partial_years.is_empty(),
-            tally.table(),
-            tally.one_row_per_group_and_country(groups),
+            as_of::tally(tally.table(), filter.as_of),
+            // As of a day, a country's tally rows and corrections are added up.
+            filter.as_of.is_none() && tally.one_row_per_group_and_country(groups),
         ),
     };
     if reads_signatures {
@@ -144,11 +145,12 @@ pub(super) fn push_groups(
                 ));
             }
             Rows::Tally => {
-                let (sum, any) = match tally_rows_grouped {
-                    true => ("", ""),
-                    false => ("sum", "bool_or"),
+                let (sum, flags) = match (tally_rows_grouped, filter.as_of) {
+                    (true, _) => ("", took_flags("", &|x| format!("g.{x} > 0"))),
+                    (false, None) => ("sum", took_flags("bool_or", &|x| format!("g.{x} > 0"))),
+                    // Corrections count off: a stance is taken where its sum is.
+                    (false, Some(_)) => ("sum", took_flags("", &|x| format!("sum(g.{x}) > 0"))),
                 };
-                let flags = took_flags(any, &|x| format!("g.{x} > 0"));
                 qb.push(format!(
                     "{sum}({tally_count}) as n{flags} from {tally_table} g{country_join} where true"
                 ));
@@ -193,6 +195,11 @@ pub(super) fn push_groups(
         }
         if !(rows == Rows::Tally && tally_rows_grouped) {
             qb.push(format!(" group by {}g.country_code", expressions(rows)));
+        }
+        // As of a day, a country whose corrections take back all its tally rows had no
+        // participation in the group then.
+        if rows == Rows::Tally && filter.as_of.is_some() {
+            qb.push(format!(" having sum({tally_count}) > 0"));
         }
     };
     let counts = stance_counts_sql(|x| format!("count(*) filter (where took_{x})"));

@@ -75,8 +75,7 @@ impl Counted {
     /// rows that holds the forum and kind when they are asked for. A range that holds
     /// no whole year is counted from its signatures alone: a year's at most.
     pub(super) fn choose(filter: &StatementFilter, groups: &[GroupBy]) -> Self {
-        // The tallies count today's record; a past one is counted from its signatures.
-        if groups.contains(&GroupBy::Statement) || filter.as_of.is_some() {
+        if groups.contains(&GroupBy::Statement) {
             return Self::Signatures;
         }
         let tally = match (groups.contains(&GroupBy::Forum), filter.kinds.is_empty()) {
