@@ -158,28 +158,25 @@ pub struct Switcher {
 }
 
 /// The topic's switchers by country name, after `cursor`.
-pub fn switchers(topic: &Slug, as_of: Option<NaiveDate>, cursor: Option<&Cursor>) -> ListQuery {
+pub fn switchers(
+    topic: &Slug,
+    as_of: Option<NaiveDate>,
+    cursor: Option<&Cursor>,
+    page_rows: i64,
+) -> ListQuery {
+    if let Some(day) = as_of {
+        return switchers_as_of(topic, day, cursor, page_rows);
+    }
     let topic = topic.clone();
     // A switcher has more than one side among its steps (stance_side() of the stance it
     // took on joining), as `switched` in a country's stances. The topic is the first
     // bind, `$1`, which the step lookups name.
     let switched = move |qb: &mut QueryBuilder<Postgres>| {
         qb.push("with ");
-        // As of a day, only today's switchers can have switched by then (steps are
-        // never taken back): their spans are the only ones made.
-        push_spans(
-            qb,
-            (
-                as_of,
-                "e.topic_slug = $1 and e.country_code in ( \
-                     select s.country_code from stance_span s where s.topic_slug = $1 \
-                     group by s.country_code having count(stance_side(s.stance)) > 1)",
-            ),
-            |qb| {
-                qb.push("p.topic_slug = ")
-                    .push_bind(topic.as_str().to_owned());
-            },
-        );
+        push_spans(qb, (None, ""), |qb| {
+            qb.push("p.topic_slug = ")
+                .push_bind(topic.as_str().to_owned());
+        });
         qb.push(format!(
             ", switchers as ( \
                  select p.country_code, max(p.last) as latest \
@@ -202,6 +199,65 @@ pub fn switchers(topic: &Slug, as_of: Option<NaiveDate>, cursor: Option<&Cursor>
     ));
     and_after(&mut rows, cursor, ("c.name", "text"), "c.code", true);
     rows.push(" order by c.name, c.code");
+    ListQuery {
+        rows,
+        count: Box::new(move || {
+            let mut count = QueryBuilder::new("");
+            switched(&mut count);
+            count.push(" select count(*) from switchers");
+            count
+        }),
+    }
+}
+
+/// The topic's switchers as the record stood on `day`: a country had taken a side by
+/// then if its first step onto it (today's span, which later steps never move) was, so
+/// who had switched is read from today's spans; the day's spans, for the sides and the
+/// latest step shown, are made for the countries of the page (`page_rows`) alone.
+fn switchers_as_of(
+    topic: &Slug,
+    day: NaiveDate,
+    cursor: Option<&Cursor>,
+    page_rows: i64,
+) -> ListQuery {
+    let topic = topic.clone();
+    let next_day = day + chrono::Days::new(1);
+    // The topic is the first bind, `$1`, which the step lookups name.
+    let switched = move |qb: &mut QueryBuilder<Postgres>| {
+        qb.push(
+            "with switchers as (select p.country_code from stance_span p where p.topic_slug = ",
+        )
+        .push_bind(topic.as_str().to_owned())
+        .push(format!(
+            " and p.first_step < '{next_day}' group by p.country_code having {SWITCHED})"
+        ));
+    };
+    let mut rows = QueryBuilder::new("");
+    switched(&mut rows);
+    rows.push(", page as (select c.* from switchers w join country c on c.code = w.country_code where true");
+    and_after(&mut rows, cursor, ("c.name", "text"), "c.code", true);
+    rows.push(" order by c.name, c.code limit ")
+        .push_bind(page_rows)
+        .push(format!(
+            "), spans as materialized ( \
+                 select p.country_code, p.stance, p.steps, p.first_step as first, p.last_step as last \
+                 from {} p where p.topic_slug = $1) \
+             select to_jsonb(pg) as country, \
+                    (select jsonb_agg({span} order by p.first) from spans p \
+                     where p.country_code = pg.code and stance_side(p.stance) is not null) as sides, \
+                    {latest} as latest \
+             from page pg order by pg.name, pg.code",
+            as_of::spans(
+                Some(day),
+                "e.topic_slug = $1 and e.country_code in (select code from page)"
+            ),
+            span = span_json("$1", "p.country_code"),
+            latest = step_json(
+                "$1",
+                "pg.code",
+                "(select max(p.last) from spans p where p.country_code = pg.code)"
+            ),
+        ));
     ListQuery {
         rows,
         count: Box::new(move || {

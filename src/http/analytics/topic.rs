@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::error::AppResult;
 use crate::http::AppState;
-use crate::http::listing::{Paging, list_response};
+use crate::http::listing::{CSV_BATCH, Format, Paging, list_response};
 use crate::http::params::Params;
 use crate::store::keyset::{Cursor, Reading};
 use crate::store::timeline::{self, SideSpan, Switcher, TimelineEntry};
@@ -148,12 +148,15 @@ pub(super) async fn switchers(
     let paging = Paging::parse(&mut params, &headers, SWITCHER_SORT);
     params.finish()?;
     let topic = topics::slug_from_path(&state.db, &slug).await?;
-
+    let page_rows = match paging.format {
+        Format::Json => paging.fetch_limit(),
+        Format::Csv => CSV_BATCH,
+    };
     let file_stem = format!("{}-switchers", topic.as_str());
     list_response(
         &state.export_db,
         Reading::keyed(&state.db).await?,
-        move |cursor| timeline::switchers(&topic, as_of, cursor),
+        move |cursor| timeline::switchers(&topic, as_of, cursor, page_rows),
         &paging,
         &uri,
         (&file_stem, SwitcherCsv::from),
