@@ -410,6 +410,11 @@ def main() -> None:
     print_table(results)
 
 
+def past_days() -> list[str]:
+    """SAMPLES days spread over the record's decades, for as_of=."""
+    return [f"{1950 + (7 * i) % 75}-06-30" for i in range(SAMPLES)]
+
+
 def aggregates(data_dir: Path, socket_dir: Path) -> tuple[dict, float]:
     """Times the dashboards' aggregates one request at a time on a fresh service with
     its response cache off: each endpoint's first request, then the median and the
@@ -436,6 +441,17 @@ def aggregates(data_dir: Path, socket_dir: Path) -> tuple[dict, float]:
         "alignment": [f"/v1/countries/{c}/alignment" for c in sample(countries)],
         "alignment_on_topic": [f"/v1/countries/{c}/alignment?topic={t}"
                                for c, t in zip(sample(countries), rng.choices(topics, k=SAMPLES))],
+        # The record as it stood on a past day (as_of=), a day per request.
+        "stats_by_year_as_of": [f"/v1/stats/stances?group_by=year&as_of={d}" for d in past_days()],
+        "stats_by_year_and_topic_as_of": [f"/v1/stats/stances?group_by=year&topic={t}&as_of={d}"
+                                          for t, d in zip(sample(topics), past_days())],
+        "topic_timeline_as_of": [f"/v1/topics/{t}/timeline?as_of={d}" for t, d in zip(sample(topics), past_days())],
+        "topic_switchers_as_of": [f"/v1/topics/{t}/switchers?as_of={d}"
+                                  for t, d in zip(sample(topics), past_days())],
+        "country_stances_as_of": [f"/v1/countries/{c}/stances?as_of={d}"
+                                  for c, d in zip(sample(countries), past_days())],
+        "country_statements_as_of": [f"/v1/countries/{c}/statements?as_of={d}"
+                                     for c, d in zip(sample(countries), past_days())],
     }
     timings = {}
     for name, endpoint_paths in paths.items():
