@@ -262,14 +262,14 @@ pub fn broken_rule(constraint: &str) -> (&'static str, &'static str) {
     match constraint {
         "statement_fits_signatures" => (
             "issued_on",
-            "does not fit the recorded participations: one would start before it, or its role would not fit the kind",
+            "no longer fits the statement's date or kind: a recorded participation would start before it, or its role would not fit the kind",
         ),
         "signature_joined_after_issued" => ("joined_on", "is before the statement's date"),
         "signature_withdrawn_after_issued" => ("withdrawn_on", "is before the statement's date"),
         "signature_withdrawn_after_joined" => ("withdrawn_on", "is before joined_on"),
         "signature_role_fits_kind" => (
             "role",
-            "does not fit the statement's kind: votes take vote_yes, vote_no or vote_abstain; letters and statements the others",
+            "does not fit the statement's kind: a vote takes vote_yes, vote_no or vote_abstain; a letter or statement takes the others",
         ),
         "signature_country_fkey" | "statement_lead_country_fkey" | "country_successor_fkey" => {
             ("country", "is not a known country code")
@@ -277,7 +277,7 @@ pub fn broken_rule(constraint: &str) -> (&'static str, &'static str) {
         "signature_statement_fkey" | "source_statement_fkey" | "statement_topic_statement_fkey" => {
             ("statement", "does not exist (any more)")
         }
-        "statement_topic_topic_fkey" => ("topics", "names a topic that does not exist"),
+        "statement_topic_topic_fkey" => ("topics", "is not a known topic"),
         "country_successor_needs_end" => (
             "successor_code",
             "only a country that ended (ended_on) has a successor",

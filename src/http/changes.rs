@@ -1,15 +1,15 @@
 //! The audit trail as a feed: every committed change in commit order, so that a
 //! mirror can sync incrementally and an editor can see who changed what.
 
-use axum::extract::State;
-use axum::http::header;
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
 use super::AppState;
-use super::listing::{DEFAULT_LIMIT, MAX_LIMIT};
+use super::listing::{DEFAULT_LIMIT, MAX_LIMIT, link_with_cursor};
 use super::params::{Choice, Params};
 use crate::error::AppResult;
 use crate::store::changes::{self, Change};
@@ -68,9 +68,18 @@ fn cursor_after(id: i64) -> String {
     .encode()
 }
 
-async fn list_changes(State(state): State<AppState>, mut params: Params) -> AppResult<Response> {
-    // `since` is the feed's name for the cursor.
-    let since = params.token("since");
+async fn list_changes(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    mut params: Params,
+) -> AppResult<Response> {
+    // `cursor`, as for every list; `since` is the name the feed's pollers have used.
+    let (cursor, since) = (params.token("cursor"), params.token("since"));
+    let given = if cursor.is_some() { "cursor" } else { "since" };
+    if cursor.is_some() && since.is_some() {
+        params.reject("since", "names the same as cursor; give one of the two");
+    }
+    let since = cursor.or(since);
     let entity = params.one::<String>("entity").and_then(|word| {
         match Entity::CHOICES.iter().find(|(w, _)| *w == word) {
             Some((_, e)) => Some(*e),
@@ -93,7 +102,7 @@ async fn list_changes(State(state): State<AppState>, mut params: Params) -> AppR
     };
     if after < 0 {
         params.reject(
-            "since",
+            given,
             "is not a cursor this feed issued; use page.next_cursor as given",
         );
     }
@@ -110,8 +119,11 @@ async fn list_changes(State(state): State<AppState>, mut params: Params) -> AppR
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next_cursor = cursor_after(rows.last().map_or(after, |c| c.id));
-    // A poller must see a write at once: revalidate every time (the ETag makes that cheap).
-    Ok((
+    // A next page while more changes wait now; otherwise the poller asks again later.
+    let next_link = more.then(|| link_with_cursor(&uri, &next_cursor));
+    let mut response = (
+        // A poller must see a write at once: revalidate every time (the ETag makes that
+        // cheap).
         [(header::CACHE_CONTROL, "no-cache")],
         Json(Feed {
             data: rows,
@@ -122,5 +134,9 @@ async fn list_changes(State(state): State<AppState>, mut params: Params) -> AppR
             },
         }),
     )
-        .into_response())
+        .into_response();
+    if let Some(link) = next_link.and_then(|link| HeaderValue::from_str(&link).ok()) {
+        response.headers_mut().insert(header::LINK, link);
+    }
+    Ok(response)
 }

@@ -148,10 +148,12 @@ impl<T> Page<T> {
     }
 }
 
-fn link_with_cursor(uri: &Uri, cursor: &str) -> String {
+/// `<uri with cursor=…>; rel="next"`: the request's own query with its cursor (or
+/// `since`, the changes feed's other name for it) replaced.
+pub fn link_with_cursor(uri: &Uri, cursor: &str) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (k, v) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
-        if k != "cursor" {
+        if k != "cursor" && k != "since" {
             query.append_pair(&k, &v);
         }
     }
