@@ -24,6 +24,8 @@ RULES = [
      "cursors are opaque tokens that only the server issues"),
     (r".*", r"to", r"is before from",
      "JSON Schema cannot compare two parameters"),
+    (r"GET /v1/changes", r"since", r"names the same as cursor",
+     "OpenAPI cannot make two query parameters exclusive of each other"),
     (r"GET /v1/statements/compare", r"b", r"is the same statement as a; compare two different ones",
      "JSON Schema cannot compare two parameters"),
     (r"GET /v1/statements", r"country_role", r"give country too",
