@@ -350,28 +350,16 @@ def main() -> None:
     defaults = {"SIGNATORIES_RATE_LIMIT": "1200", "SIGNATORIES_MAX_IN_FLIGHT": "256",
                 "SIGNATORIES_POOL_SIZE": "10", "SIGNATORIES_SHUTDOWN_GRACE": "2"}
     server = Server(data_dir, 32 << 20, **defaults)
+    runs = {"slowloris": slowloris, "idle": idle, "cap": connection_cap, "codes": codes,
+            "rate": rate, "slow_export": slow_export,
+            "import": lambda server: live_import(server, work, env),
+            "kill": lambda server: kill(server, data_dir), "sigterm": sigterm}
     try:
         for drill in drills:
             log(f"drill: {drill}")
             started = time.monotonic()
-            if drill == "slowloris":
-                results[drill] = asyncio.run(slowloris(server))
-            elif drill == "idle":
-                results[drill] = asyncio.run(idle(server))
-            elif drill == "cap":
-                results[drill] = asyncio.run(connection_cap(server))
-            elif drill == "codes":
-                results[drill] = asyncio.run(codes(server))
-            elif drill == "rate":
-                results[drill] = asyncio.run(rate(server))
-            elif drill == "slow_export":
-                results[drill] = asyncio.run(slow_export(server))
-            elif drill == "import":
-                results[drill] = asyncio.run(live_import(server, work, env))
-            elif drill == "kill":
-                results[drill] = asyncio.run(kill(server, data_dir))
-            elif drill == "sigterm":
-                results[drill] = asyncio.run(sigterm(server))
+            results[drill] = asyncio.run(runs[drill](server))
+            if drill == "sigterm":
                 server = Server(data_dir, 32 << 20, **defaults)
             log(f"drill {drill}: {time.monotonic() - started:.0f} s")
             # Each drill starts with fresh rate-limit buckets for its clients.

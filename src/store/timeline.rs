@@ -199,15 +199,7 @@ pub fn switchers(
     ));
     and_after(&mut rows, cursor, ("c.name", "text"), "c.code", true);
     rows.push(" order by c.name, c.code");
-    ListQuery {
-        rows,
-        count: Box::new(move || {
-            let mut count = QueryBuilder::new("");
-            switched(&mut count);
-            count.push(" select count(*) from switchers");
-            count
-        }),
-    }
+    with_switchers_count(rows, switched)
 }
 
 /// The topic's switchers as the record stood on `day`: a country had taken a side by
@@ -258,6 +250,15 @@ fn switchers_as_of(
                 "(select max(p.last) from spans p where p.country_code = pg.code)"
             ),
         ));
+    with_switchers_count(rows, switched)
+}
+
+/// A switchers list: its rows, and the count of every switcher that `switched` (the
+/// common table expression `switchers`, with what it needs) finds.
+fn with_switchers_count(
+    rows: QueryBuilder<Postgres>,
+    switched: impl Fn(&mut QueryBuilder<Postgres>) + Send + 'static,
+) -> ListQuery {
     ListQuery {
         rows,
         count: Box::new(move || {
