@@ -275,6 +275,7 @@ def load_dataset(data_dir: Path, work: Path) -> dict:
         timings["synthetic"] = {"seconds": time.monotonic() - started,
                                 "signatures": report["signatories"]["created"],
                                 "statements": report["statements"]["created"]}
+        timings["plain_copy"] = plain_copy(data_dir, work / "synthetic")
     if UNVOTES:
         log("converting and importing the UN General Assembly votes")
         run([str(BIN), "unvotes", str(work / "unvotes")], env=env)
@@ -284,6 +285,43 @@ def load_dataset(data_dir: Path, work: Path) -> dict:
                               "signatures": report["signatories"]["created"],
                               "statements": report["statements"]["created"]}
     return timings
+
+
+# A plain schema for the synthetic files' rows, as a service without derived data would
+# keep them: the files' own columns, primary keys and the one index each list needs.
+PLAIN_SCHEMA = """
+create table statement (id text, title text, kind text, forum text, session text, issued_on date,
+    un_symbol text, stance text, lead_country text, reported_count integer, list_complete boolean,
+    source_urls text, notes text, summary text, topics text);
+create table signature (statement_id text, country_code text, country_name text, role text,
+    joined_on date, withdrawn_on date, source_url text, note text);
+"""
+PLAIN_INDEXES = """
+alter table statement add primary key (id);
+create index on statement (issued_on);
+alter table signature add primary key (statement_id, country_code);
+create index on signature (country_code, statement_id);
+"""
+
+
+def plain_copy(data_dir: Path, files: Path) -> dict:
+    """Loads the synthetic files' statements and signatures with a plain COPY into the
+    plain schema of a database of their own, then makes its keys and indexes: the floor
+    the service's import is compared with. Returns the seconds and the rows."""
+    log("loading the same files with a plain COPY, for comparison")
+    psql(data_dir, "drop database if exists plain")
+    psql(data_dir, "create database plain")
+    plain = [str(pg_bindir() / "psql"), "-h", str(data_dir), "-U", "signatories", "-d", "plain", "-XAtq",
+             "-v", "ON_ERROR_STOP=1"]
+    run(plain + ["-c", PLAIN_SCHEMA])
+    started = time.monotonic()
+    for table, name in (("statement", "statements.csv"), ("signature", "signatories.csv")):
+        run(plain + ["-c", f"\\copy {table} from '{files / name}' with (format csv, header true)"])
+    run(plain + ["-c", PLAIN_INDEXES])
+    seconds = time.monotonic() - started
+    signatures = int(run(plain + ["-c", "select count(*) from signature"], capture=True))
+    psql(data_dir, "drop database plain")
+    return {"seconds": seconds, "signatures": signatures, "statements": None}
 
 
 def pick(socket_dir: Path, sql: str) -> list[str]:
@@ -296,17 +334,37 @@ def countries_and_topics(socket_dir: Path) -> tuple[list[str], list[str]]:
             pick(socket_dir, "select slug from topic order by slug"))
 
 
+# The simplest SQL that answers an endpoint's question, as a plain service would send
+# it: the ceiling the issue measures the service against, beside its own SQL's.
+STATEMENT_COLUMNS = ("s.id, s.title, s.kind, s.forum, s.session, s.issued_on, s.un_symbol, s.stance, "
+                     "s.lead_country, s.summary, s.notes, s.reported_count, s.list_complete, "
+                     "s.participant_count, s.signatory_count, s.stance_counts, s.created_at, s.updated_at, s.version")
+SIMPLEST_SQL = {
+    "country_statements": (f"select {STATEMENT_COLUMNS}, g.role, g.joined_on, g.withdrawn_on, g.source_url "
+                           "from signature g join statement s on s.id = g.statement_id "
+                           "where g.country_code = '{key}' order by s.issued_on desc, s.id desc limit 50;\n"),
+    "statement_with_signatories": (f"select {STATEMENT_COLUMNS} from statement s where s.id = '{{key}}';\n"
+                                   "select g.*, c.* from signature g join country c on c.code = g.country_code "
+                                   "where g.statement_id = '{key}' order by c.name;\n"),
+}
+
+
 def endpoints(socket_dir: Path) -> dict[str, dict]:
     rng = random.Random(SEED)
     countries, topics = countries_and_topics(socket_dir)
     big = pick(socket_dir, "select id from statement order by participant_count desc, id limit 500")
+    # Statements of about a hundred signatories, the size of a typical joint letter.
+    typical = pick(socket_dir, "select id from statement where participant_count between 90 and 110 "
+                               "order by id limit 500") or big
     letters = pick(socket_dir, "select id from statement where kind = 'joint_statement' order by id limit 500")
     sample = lambda items: rng.sample(items, min(SAMPLES, len(items)))
     mix = {
         "statements_by_country": {"route": "/v1/statements",
                                   "paths": [f"/v1/statements?country={c}" for c in sample(countries)]},
-        "statement_with_signatories": {"route": "/v1/statements/{id}",
-                                       "paths": [f"/v1/statements/{s}" for s in sample(big)]},
+        "statement_with_signatories": {"route": "/v1/statements/{id}", "keys": sample(typical),
+                                       "paths": "/v1/statements/{key}"},
+        "country_statements": {"route": "/v1/countries/{code}/statements", "keys": sample(countries),
+                               "paths": "/v1/countries/{key}/statements?limit=50"},
         "country_stances": {"route": "/v1/countries/{code}/stances",
                             "paths": [f"/v1/countries/{c}/stances" for c in sample(countries)]},
         "signatories_csv": {"route": "/v1/statements/{id}/signatories",
@@ -319,6 +377,10 @@ def endpoints(socket_dir: Path) -> dict[str, dict]:
                      "body": '{"role": "signatory", "note": "bench"}',
                      "paths": [f"/v1/statements/{s}/signatories/{c}"
                                for s, c in zip(sample(letters), sample(countries))]}
+    for name, endpoint in mix.items():
+        if "keys" in endpoint:
+            endpoint["paths"] = [endpoint["paths"].format(key=key) for key in endpoint["keys"]]
+            endpoint["simplest"] = [SIMPLEST_SQL[name].format(key=key) for key in endpoint.pop("keys")]
     return mix
 
 
@@ -387,12 +449,16 @@ def main() -> None:
                                   body=endpoint.get("body"), key=ADMIN_KEY if endpoint.get("method") else None)
                     after = server.metrics()
                     ceiling = pgbench(socket_dir, scripts, variables, concurrency)
+                    simplest = pgbench(socket_dir, endpoint["simplest"], {}, concurrency) \
+                        if endpoint.get("simplest") else None
                     hits = after.get("signatories_cache_hits_total", 0) - before.get("signatories_cache_hits_total", 0)
                     misses = after.get("signatories_cache_misses_total", 0) - before.get("signatories_cache_misses_total", 0)
                     results["endpoints"].setdefault(name, {})[str(concurrency)] = {
                         "service": service,
                         "ceiling": ceiling,
                         "ratio": service["rps"] / ceiling["tps"] if ceiling["tps"] else None,
+                        "simplest": simplest,
+                        "simplest_ratio": service["rps"] / simplest["tps"] if simplest else None,
                         "server_side_mean_ms": server_side_ms(before, after, endpoint["route"]) if endpoint["route"] else None,
                         "cache_hit_rate": hits / (hits + misses) if hits + misses else None,
                         "peak_rss_mib": server.peak_rss_mib(),
@@ -491,7 +557,10 @@ def print_table(results: dict) -> None:
     for name, timing in load.items():
         rate = timing["signatures"] / timing["seconds"] if timing["seconds"] else 0
         print(f"Import {name}: {timing['signatures']:,} signatures in {timing['seconds']:.1f} s ({rate:,.0f}/s)")
-    header = f"{'endpoint':28} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ceiling/s':>10} {'pg p99':>8} {'ratio':>6} {'srv ms':>7} {'hit%':>5} {'RSS MiB':>8}"
+    if "synthetic" in load and "plain_copy" in load:
+        print(f"Import of the synthetic files / plain COPY of them: "
+              f"{load['synthetic']['seconds'] / load['plain_copy']['seconds']:.2f}")
+    header = f"{'endpoint':28} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ceiling/s':>10} {'pg p99':>8} {'ratio':>6} {'simplest/s':>10} {'ratio':>6} {'srv ms':>7} {'hit%':>5} {'RSS MiB':>8}"
     print("\n" + header + "\n" + "-" * len(header))
     for name, by_concurrency in results["endpoints"].items():
         for concurrency, r in by_concurrency.items():
@@ -499,8 +568,11 @@ def print_table(results: dict) -> None:
             hit = f"{100 * r['cache_hit_rate']:.0f}" if r["cache_hit_rate"] is not None else "-"
             server_ms = f"{r['server_side_mean_ms']:.2f}" if r["server_side_mean_ms"] is not None else "-"
             ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
+            simplest = r.get("simplest")
+            simplest_tps = f"{simplest['tps']:.0f}" if simplest else "-"
+            simplest_ratio = f"{r['simplest_ratio']:.2f}" if simplest else "-"
             print(f"{name:28} {concurrency:>4} {s['rps']:>9.0f} {s['p50_ms']:>8.2f} {s['p99_ms']:>8.2f} "
-                  f"{c['tps']:>10.0f} {c['p99_ms']:>8.2f} {ratio:>6} {server_ms:>7} {hit:>5} {r['peak_rss_mib']:>8.1f}")
+                  f"{c['tps']:>10.0f} {c['p99_ms']:>8.2f} {ratio:>6} {simplest_tps:>10} {simplest_ratio:>6} {server_ms:>7} {hit:>5} {r['peak_rss_mib']:>8.1f}")
             if s["errors"] or s["non2xx"]:
                 print(f"{'':28}      ! {s['errors']} socket errors, {s['non2xx']} non-2xx responses")
     timings = results.get("aggregates")

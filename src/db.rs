@@ -111,6 +111,13 @@ pub fn session_settings(options: PgConnectOptions) -> PgConnectOptions {
     options.options([("plan_cache_mode", "force_custom_plan"), ("jit", "off")])
 }
 
+/// The settings of sessions that keep PostgreSQL's choice of plan (`auto`): after five
+/// executions of a prepared statement, its generic plan when that costs no more than
+/// planning afresh. For queries that plan alike for every parameter.
+pub fn keeping_generic_plans(options: PgConnectOptions) -> PgConnectOptions {
+    options.options([("plan_cache_mode", "auto")])
+}
+
 /// Begins a read-only transaction on one snapshot for queries that each look rows up by
 /// one unique key (a statement's row, its list, its sources; a topic's calendar and
 /// spans): those plan the same for every key, so they keep PostgreSQL's cached generic

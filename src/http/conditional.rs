@@ -186,6 +186,8 @@ pub async fn conditional_get(
         // The handler meets the same database and reports it properly.
         return next.run(request).await;
     };
+    let mut request = request;
+    request.extensions_mut().insert(version.clone());
     let etag = entity_tag(&version, &request);
     let validators = [
         (header::ETAG, etag.clone()),

@@ -13,6 +13,7 @@ mod listing;
 mod metrics;
 mod params;
 mod participations;
+mod reference;
 mod response_cache;
 mod server;
 mod statements;
@@ -43,6 +44,7 @@ use tracing::Level;
 pub use self::admission::AdmissionSettings;
 use self::admission::RateLimits;
 use self::metrics::Metrics;
+use self::reference::CountryCodes;
 use self::response_cache::ResponseCache;
 pub use self::server::ConnectionLimits;
 use crate::config::Config;
@@ -56,6 +58,10 @@ pub struct AppState {
     /// Connections beside the request pool, for the `LISTEN` connection and readiness
     /// probes, so that neither waits behind requests nor takes a request's place.
     pub control_db: PgPool,
+    /// Connections whose sessions keep PostgreSQL's cached generic plans, for queries
+    /// that plan alike for every key they are given (one statement in full, one
+    /// country's newest statements): planning those cost more than running them.
+    pub keyed_db: PgPool,
     /// Connections for the batches of CSV exports, a quarter of the request pool's, so
     /// that however many exports run, requests keep the rest.
     pub export_db: PgPool,
@@ -63,6 +69,7 @@ pub struct AppState {
     pub cache: Arc<ResponseCache>,
     pub metrics: Arc<Metrics>,
     pub alignment: Arc<AlignmentMatrix>,
+    pub country_codes: Arc<CountryCodes>,
     /// Set once a shutdown signal arrives: readiness fails and every response closes
     /// its connection.
     pub draining: Arc<AtomicBool>,
@@ -124,6 +131,10 @@ impl AppState {
         let alignment = Arc::new(AlignmentMatrix::new(metrics.alignment_matrix_loads.clone()));
         let control_db =
             crate::db::pool_options(2).connect_lazy_with((*db.connect_options()).clone());
+        let keyed_db = crate::db::pool_options(db.options().get_max_connections())
+            .connect_lazy_with(crate::db::keeping_generic_plans(
+                (*db.connect_options()).clone(),
+            ));
         let export_connections = (db.options().get_max_connections() / 4).max(1);
         let export_db = crate::db::pool_options(export_connections)
             // An export's next batch waits its turn behind other exports'.
@@ -153,11 +164,13 @@ impl AppState {
         Self {
             db,
             control_db,
+            keyed_db,
             export_db,
             settings: Arc::new(settings),
             cache,
             metrics,
             alignment,
+            country_codes: Arc::default(),
             draining: Arc::new(AtomicBool::new(false)),
             rate_limits,
         }

@@ -1,6 +1,8 @@
 //! Countries: the reference list every participation points to, looked up by alpha-3
 //! or alpha-2 code, listed with filters, and corrected by admins.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
@@ -97,6 +99,20 @@ pub async fn code_of(conn: &mut PgConnection, written: &str) -> AppResult<Option
             .fetch_optional(&mut *conn)
             .await?,
     )
+}
+
+/// Every country's stored code, under that code and under its alpha-2 code.
+pub async fn codes(db: &PgPool) -> AppResult<HashMap<String, String>> {
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as("select code, iso2 from country")
+        .fetch_all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .flat_map(|(code, iso2)| {
+            let by_iso2 = iso2.map(|iso2| (iso2, code.clone()));
+            std::iter::once((code.clone(), code)).chain(by_iso2)
+        })
+        .collect())
 }
 
 /// Whether a country with exactly this stored code exists.

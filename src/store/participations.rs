@@ -7,7 +7,7 @@ use sqlx::{Postgres, QueryBuilder};
 
 use super::as_of;
 use super::keyset::{Cursor, ListQuery, and_after};
-use super::statements::{Statement, statement_columns};
+use super::statements::{LEAD_COUNTRY_JOIN, Statement, statement_columns};
 use crate::domain::{EffectiveStance, Role, Slug, StatementKind};
 
 /// One country's participation in one statement, flat, the same in JSON and CSV.
@@ -40,8 +40,9 @@ pub struct ParticipationFilter {
 }
 
 impl ParticipationFilter {
-    /// ` and …` for each filter given.
-    pub fn push_conditions(&self, qb: &mut QueryBuilder<Postgres>) {
+    /// ` and …` for each filter given, over participations `p` whose effective stance
+    /// is `effective_stance`.
+    fn push_conditions(&self, qb: &mut QueryBuilder<Postgres>, effective_stance: &str) {
         if !self.countries.is_empty() {
             qb.push(" and p.country_code = any(")
                 .push_bind(self.countries.clone())
@@ -63,7 +64,7 @@ impl ParticipationFilter {
                 .push(")");
         }
         if !self.stances.is_empty() {
-            qb.push(" and p.effective_stance = any(")
+            qb.push(format!(" and {effective_stance} = any("))
                 .push_bind(self.stances.clone())
                 .push(")");
         }
@@ -120,7 +121,7 @@ pub fn list(filter: &ParticipationFilter, cursor: Option<&Cursor>) -> ListQuery 
                 " from {} p where true",
                 as_of::participations(filter.as_of)
             ));
-            filter.push_conditions(qb);
+            filter.push_conditions(qb, "p.effective_stance");
         },
         |qb| {
             and_after(
@@ -149,8 +150,12 @@ pub struct Participation {
     pub source_url: Option<String>,
 }
 
-/// The statements of `country` (its stored code) that `filter` keeps; `years` bound
-/// the statements' dates; newest first unless `oldest_first`.
+/// The statements of `country` (its stored code) that `filter`
+/// keeps, newest first unless `oldest_first`. Today's record reads the country's
+/// signatures in their statements' order (`signature_country_idx`), which plans
+/// alike for every country; the record of a past day (`filter.as_of`) joins
+/// `participation_as_of()` to the statements within `years`, the first and last day of
+/// the country's record, so that the planner sees where they lie on the timeline.
 pub fn of_country(
     country: &str,
     filter: &ParticipationFilter,
@@ -160,29 +165,49 @@ pub fn of_country(
 ) -> ListQuery {
     let (country, filter) = (country.to_owned(), filter.clone());
     let direction = if oldest_first { "asc" } else { "desc" };
-    ListQuery::over(
-        &format!(
-            "select {}, p.role, p.effective_stance, p.joined_on, p.withdrawn_on, p.effective_on, p.source_url",
-            statement_columns(filter.as_of)
+    let stance = "effective_stance(s.stance, p.role, p.withdrawn_on)";
+    let (select, source, order_key, order_id) = match filter.as_of {
+        None => (
+            format!(
+                "select {}, p.role, {stance} as effective_stance, p.joined_on, p.withdrawn_on, \
+                 coalesce(p.joined_on, p.issued_on) as effective_on, p.source_url",
+                statement_columns(None)
+            ),
+            "signature".to_owned(),
+            "p.issued_on",
+            "p.statement_id",
         ),
+        Some(day) => (
+            format!(
+                "select {}, p.role, p.effective_stance, p.joined_on, p.withdrawn_on, p.effective_on, p.source_url",
+                statement_columns(Some(day))
+            ),
+            as_of::participations(Some(day)),
+            "s.issued_on",
+            "s.id",
+        ),
+    };
+    let today = filter.as_of.is_none();
+    ListQuery::over(
+        &select,
         move |qb: &mut QueryBuilder<Postgres>| {
             qb.push(format!(
-                " from {} p join statement s on s.id = p.statement_id where p.country_code = ",
-                as_of::participations(filter.as_of)
+                " from {source} p join statement s on s.id = p.statement_id{LEAD_COUNTRY_JOIN} \
+                 where p.country_code = "
             ))
             .push_bind(country.clone());
-            // The dates bound the statement that the list is ordered by (`s`): on
-            // `p.issued_on`, the same date through the view's own join, the planner
-            // would not see where they lie and walked every later statement.
+            // The past day's dates bound the statement that the list is ordered by
+            // (`s`): on `p.issued_on`, the same date through the function's own join,
+            // the planner would not see where they lie and walked every later statement.
             if let Some(first) = years.0 {
                 qb.push(" and s.issued_on >= ").push_bind(first);
             }
             if let Some(last) = years.1 {
                 qb.push(" and s.issued_on <= ").push_bind(last);
             }
-            filter.push_conditions(qb);
+            filter.push_conditions(qb, if today { stance } else { "p.effective_stance" });
         },
-        |qb| and_after(qb, cursor, ("s.issued_on", "date"), "s.id", oldest_first),
-        &format!(" order by s.issued_on {direction}, s.id {direction}"),
+        |qb| and_after(qb, cursor, (order_key, "date"), order_id, oldest_first),
+        &format!(" order by {order_key} {direction}, {order_id} {direction}"),
     )
 }

@@ -29,26 +29,10 @@ pub struct Signatory {
 /// The country's own columns rather than `to_jsonb(c)`: a statement embeds a hundred or
 /// more, and building each as JSON in the database and parsing it again in the service
 /// cost both more than the columns themselves.
-const SIGNATORY_COLUMNS: &str = "c.code, c.iso2, c.numeric_code, c.iso3166_3, c.name, \
+pub(super) const SIGNATORY_COLUMNS: &str = "c.code, c.iso2, c.numeric_code, c.iso3166_3, c.name, \
     c.official_name, c.common_name, c.region, c.subregion, c.intermediate_region, c.un_member, \
     c.un_observer, c.un_admission_date, c.ended_on, c.successor_code, \
     p.role, p.effective_stance, p.joined_on, p.withdrawn_on, p.effective_on, p.source_url, p.note";
-
-/// Every signatory of a statement (as it stood on `as_of`), by country name.
-pub async fn of_statement(
-    conn: &mut PgConnection,
-    statement_id: &str,
-    as_of: Option<NaiveDate>,
-) -> AppResult<Vec<Signatory>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {SIGNATORY_COLUMNS} from {} p join country c on c.code = p.country_code \
-         where p.statement_id = $1 order by c.name, c.code",
-        as_of::participations(as_of)
-    )))
-    .bind(statement_id)
-    .fetch_all(&mut *conn)
-    .await?)
-}
 
 /// One country's participation in a statement, if it has one.
 pub async fn load(

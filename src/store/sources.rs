@@ -1,12 +1,12 @@
 //! Sources: where a statement's text and list of countries were published.
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 
 use crate::error::{AppError, AppResult};
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Source {
     pub id: i64,
     pub url: String,
@@ -21,16 +21,6 @@ pub struct SourceFields {
     pub title: String,
     pub publisher: String,
     pub accessed_on: Option<NaiveDate>,
-}
-
-/// A statement's sources, in the order they were added.
-pub async fn of_statement(conn: &mut PgConnection, statement_id: &str) -> AppResult<Vec<Source>> {
-    Ok(sqlx::query_as(
-        "select id, url, title, publisher, accessed_on from source where statement_id = $1 order by id",
-    )
-    .bind(statement_id)
-    .fetch_all(&mut *conn)
-    .await?)
 }
 
 /// One source of a statement, if it has that one.

@@ -16,8 +16,9 @@ use super::AppState;
 use super::conditional::tagged_json;
 use super::listing::{Paging, list_response};
 use super::params::{Choice, Params};
-use crate::domain::{EffectiveStance, Role, Slug};
-use crate::error::AppResult;
+use super::reference::RequestVersion;
+use crate::domain::{CountryCode, EffectiveStance, Role, Slug};
+use crate::error::{AppError, AppResult};
 use crate::store::countries::{self, Country, CountryFilter};
 use crate::store::keyset::{Cursor, Reading};
 use crate::store::participations::{self, Participation, ParticipationFilter};
@@ -143,6 +144,7 @@ impl Choice for DateOrder {
 async fn list_country_statements(
     State(state): State<AppState>,
     Path(code): Path<String>,
+    version: RequestVersion,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     mut params: Params,
@@ -156,41 +158,50 @@ async fn list_country_statements(
     let sort_name = order.name();
     let paging = Paging::parse(&mut params, &headers, sort_name);
     params.finish()?;
-    let country = countries::from_path(&state.db, &code).await?;
-    // The dates asked for, within the years in which the country took part, bound the
-    // list: the planner then sees where its statements lie on the timeline.
-    let years =
-        countries::participation_years(&state.db, std::slice::from_ref(&country.code)).await?;
-    let first = years.map(|(first, _)| first).max(from);
+    let not_found = || AppError::NotFound(format!("Country {code:?}"));
+    let written = CountryCode::parse(&code).map_err(|_| not_found())?;
+    let country = state
+        .country_codes
+        .resolve(&state.db, &version, written.as_str())
+        .await?
+        .ok_or_else(not_found)?;
     // Statements issued after `as_of` are not part of its record.
     let to = match (to, as_of) {
         (Some(to), Some(day)) => Some(to.min(day)),
         (to, day) => to.or(day),
     };
-    let last = match (years.map(|(_, last)| last), to) {
-        (Some(last), Some(to)) => Some(last.min(to)),
-        (last, to) => last.or(to),
-    };
-    let filter = ParticipationFilter {
+    let mut filter = ParticipationFilter {
         topic,
         roles,
         stances,
         as_of,
         ..ParticipationFilter::default()
     };
-    let file_stem = format!("{}-statements", country.code.to_lowercase());
-    let code = country.code;
+    // Today's record plans alike for every country; a past day's is bounded by the
+    // years in which the country took part, within the dates asked for, so that the
+    // planner sees where its statements lie on the timeline.
+    let (years, reading) = match as_of {
+        None => {
+            (filter.from, filter.to) = (from, to);
+            ((None, None), Reading::planned(&state.keyed_db).await?)
+        }
+        Some(_) => {
+            let years =
+                countries::participation_years(&state.db, std::slice::from_ref(&country)).await?;
+            let first = years.map(|(first, _)| first).max(from);
+            let last = match (years.map(|(_, last)| last), to) {
+                (Some(last), Some(to)) => Some(last.min(to)),
+                (last, to) => last.or(to),
+            };
+            ((first, last), Reading::planned(&state.db).await?)
+        }
+    };
+    let file_stem = format!("{}-statements", country.to_lowercase());
     list_response(
         &state.export_db,
-        Reading::planned(&state.db).await?,
+        reading,
         move |cursor| {
-            participations::of_country(
-                &code,
-                &filter,
-                (first, last),
-                order == DateOrder::Oldest,
-                cursor,
-            )
+            participations::of_country(&country, &filter, years, order == DateOrder::Oldest, cursor)
         },
         &paging,
         &uri,

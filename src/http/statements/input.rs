@@ -51,7 +51,7 @@ impl From<&Statement> for StatementInput {
             issued_on: Some(s.issued_on.to_string()),
             un_symbol: s.un_symbol.clone(),
             stance: s.stance.map(|x| x.as_str().to_owned()),
-            lead_country: s.lead_country.as_ref().map(|c| c.0.code.clone()),
+            lead_country: s.lead_country.as_ref().map(|c| c.code.clone()),
             topics: Some(s.topics.clone()),
             summary: Some(s.summary.clone()),
             notes: Some(s.notes.clone()),

@@ -83,7 +83,7 @@ impl From<Statement> for StatementCsv {
             issued_on: s.issued_on.to_string(),
             un_symbol: s.un_symbol,
             stance: s.stance.map(|x| x.as_str().to_owned()),
-            lead_country: s.lead_country.map(|c| c.0.code),
+            lead_country: s.lead_country.map(|c| c.code),
             topics: s.topics.join(";"),
             reported_count: s.reported_count,
             list_complete: s.list_complete,

@@ -106,10 +106,8 @@ pub(super) async fn get_statement(
 ) -> AppResult<Response> {
     let as_of = params.one::<NaiveDate>("as_of");
     params.finish()?;
-    // One snapshot, so the counts shown match the list shown.
-    let mut reading = Reading::keyed(&state.db).await?;
-    let detail = statements::detail_as_of(&mut reading, &id, as_of).await?;
-    reading.finish().await?;
+    let detail =
+        statements::detail_as_of(&mut *state.keyed_db.acquire().await?, &id, as_of).await?;
     Ok(tagged_json(StatusCode::OK, &detail))
 }
 

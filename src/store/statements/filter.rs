@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use sqlx::{Postgres, QueryBuilder};
 
-use super::statement_columns;
+use super::{LEAD_COUNTRY_JOIN, statement_columns};
 use crate::domain::{Role, Slug, Stance, StatementKind};
 use crate::store::keyset::{Cursor, ListQuery, and_after};
 
@@ -145,7 +145,7 @@ pub fn list(filter: &StatementFilter, order: StatementOrder, cursor: Option<&Cur
     let mut rows = QueryBuilder::new("");
     filter.push_matches(&mut rows);
     rows.push(format!(
-        " select {}, s.rank from matches s where true",
+        " select {}, s.rank from matches s{LEAD_COUNTRY_JOIN} where true",
         statement_columns(None)
     ));
     and_after(

@@ -34,9 +34,11 @@ with covered as (
     -- lock keeps others from adding the same keys meanwhile), in key order, so that
     -- the primary key's pages are filled one after another rather than revisited at
     -- random.
-    insert into signature (statement_id, country_code, role, joined_on, withdrawn_on, source_url, note)
-    select i.statement_id, i.country_code, i.role, i.joined_on, i.withdrawn_on, i.source_url, coalesce(i.note, '')
+    insert into signature (statement_id, country_code, role, joined_on, withdrawn_on, source_url, note, issued_on)
+    select i.statement_id, i.country_code, i.role, i.joined_on, i.withdrawn_on, i.source_url, coalesce(i.note, ''),
+           s.issued_on
     from import_signature i
+    join statement s on s.id = i.statement_id
     where not exists (select 1 from existing e
                       where e.statement_id = i.statement_id and e.country_code = i.country_code)
     order by i.statement_id, i.country_code

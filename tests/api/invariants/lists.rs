@@ -9,9 +9,10 @@ use crate::helpers::pages::walk;
 
 /// Asserts that each country's statement list, newest and oldest first and page by
 /// page, holds exactly the statements the participations listed through the API say,
-/// and so does the statements' list filtered by the country. Both lists bound their
-/// dates by the years the tally holds for the country, so a tally that lagged behind a
-/// write would drop statements here.
+/// and so does the statements' list filtered by the country. The country's list reads
+/// the dates its signatures keep of their statements, and the statements' list bounds
+/// its dates by the years the tally holds for the country, so a copy or a tally that
+/// lagged behind a write would misplace or drop statements here.
 async fn assert_country_lists_follow_the_participations(app: &TestApp, after: &str) {
     let listed = every_participation(app).await;
     for country in ["FRA", "GBR", "USA", "CHN", "DEU", "ITA", "ESP", "QAT"] {
