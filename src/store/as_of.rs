@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 
-fn date(as_of: NaiveDate) -> String {
+pub(super) fn date(as_of: NaiveDate) -> String {
     format!("date '{as_of}'")
 }
 

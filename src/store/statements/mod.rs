@@ -202,7 +202,7 @@ async fn detail(
     lock: bool,
 ) -> AppResult<Option<StatementDetail>> {
     let issued_by = match as_of {
-        Some(day) => format!(" and s.issued_on <= date '{day}'"),
+        Some(day) => format!(" and s.issued_on <= {}", super::as_of::date(day)),
         None => String::new(),
     };
     let lock = if lock { " for update of s" } else { "" };
