@@ -21,6 +21,12 @@ pub struct Config {
           value_parser = parse_database_url)]
     pub database_url: Option<Secret>,
 
+    /// Streaming replicas of the database (comma-separated postgres:// URLs) for the
+    /// public reads; each is used only once it has replayed what a request must see.
+    #[arg(long, env = "SIGNATORIES_REPLICA_URLS", value_name = "SIGNATORIES_REPLICA_URLS", global = true,
+          hide_env_values = true, value_delimiter = ',', value_parser = parse_database_url)]
+    pub replica_urls: Vec<Secret>,
+
     /// Directory of the embedded PostgreSQL cluster (used when DATABASE_URL is unset).
     #[arg(
         long,

@@ -13,6 +13,7 @@ mod listing;
 mod metrics;
 mod params;
 mod participations;
+mod replicas;
 mod response_cache;
 mod server;
 mod statements;
@@ -43,6 +44,8 @@ use tracing::Level;
 pub use self::admission::AdmissionSettings;
 use self::admission::RateLimits;
 use self::metrics::Metrics;
+pub use self::replicas::ReplicaSettings;
+use self::replicas::Replicas;
 use self::response_cache::ResponseCache;
 pub use self::server::ConnectionLimits;
 use crate::config::Config;
@@ -59,6 +62,9 @@ pub struct AppState {
     /// Connections for the batches of CSV exports, a quarter of the request pool's, so
     /// that however many exports run, requests keep the rest.
     pub export_db: PgPool,
+    /// Where public GETs read: a replica that has replayed what they must see, else
+    /// the primary (`db`, `export_db`).
+    pub replicas: Arc<Replicas>,
     pub settings: Arc<HttpSettings>,
     pub cache: Arc<ResponseCache>,
     pub metrics: Arc<Metrics>,
@@ -82,6 +88,8 @@ pub struct HttpSettings {
     /// Memory for cached GET responses, in bytes.
     pub cache_bytes: u64,
     pub admission: AdmissionSettings,
+    /// Read replicas of the database; none: every query runs on the primary.
+    pub replicas: Vec<ReplicaSettings>,
 }
 
 impl HttpSettings {
@@ -97,6 +105,20 @@ impl HttpSettings {
                 .map(|key| crate::keys::hash(key.expose())),
             cache_bytes: config.cache_bytes,
             admission: AdmissionSettings::from_config(config)?,
+            replicas: config
+                .replica_urls
+                .iter()
+                .enumerate()
+                .map(|(i, url)| {
+                    Ok(ReplicaSettings {
+                        name: format!("replica-{}", i + 1),
+                        options: crate::db::serving_settings(
+                            url.expose().parse()?,
+                            config.statement_timeout,
+                        ),
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?,
         })
     }
 }
@@ -111,6 +133,7 @@ impl Default for HttpSettings {
             admin_key_hash: None,
             cache_bytes: 32 << 20,
             admission: AdmissionSettings::default(),
+            replicas: Vec::new(),
         }
     }
 }
@@ -129,6 +152,13 @@ impl AppState {
             // An export's next batch waits its turn behind other exports'.
             .acquire_timeout(settings.request_timeout)
             .connect_lazy_with((*db.connect_options()).clone());
+        let replicas = Replicas::new(
+            &db,
+            &export_db,
+            &control_db,
+            &settings.replicas,
+            metrics.clone(),
+        );
         let rate_limits = Arc::new(RateLimits::new(&settings.admission));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let sweep = Arc::downgrade(&rate_limits);
@@ -154,6 +184,7 @@ impl AppState {
             db,
             control_db,
             export_db,
+            replicas,
             settings: Arc::new(settings),
             cache,
             metrics,

@@ -5,7 +5,7 @@ mod stances;
 mod write;
 
 use axum::Router;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, Path};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
@@ -16,6 +16,7 @@ use super::AppState;
 use super::conditional::tagged_json;
 use super::listing::{Paging, list_response};
 use super::params::{Choice, Params};
+use super::replicas::Reader;
 use crate::domain::{EffectiveStance, Role, Slug};
 use crate::error::AppResult;
 use crate::store::countries::{self, Country, CountryFilter};
@@ -45,7 +46,7 @@ pub fn router() -> Router<AppState> {
 const COUNTRY_SORT: &str = "name";
 
 async fn list_countries(
-    State(state): State<AppState>,
+    reader: Reader,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     mut params: Params,
@@ -64,8 +65,8 @@ async fn list_countries(
         q,
     };
     list_response(
-        &state.export_db,
-        Reading::planned(&state.db).await?,
+        &reader.exports,
+        Reading::planned(&reader.db).await?,
         move |cursor| countries::list(&filter, cursor),
         &paging,
         &uri,
@@ -80,14 +81,14 @@ async fn list_countries(
 }
 
 async fn get_country(
-    State(state): State<AppState>,
+    reader: Reader,
     Path(code): Path<String>,
     params: Params,
 ) -> AppResult<Response> {
     params.finish()?;
     Ok(tagged_json(
         StatusCode::OK,
-        &countries::from_path(&state.db, &code).await?,
+        &countries::from_path(&reader.db, &code).await?,
     ))
 }
 
@@ -141,7 +142,7 @@ impl Choice for DateOrder {
 }
 
 async fn list_country_statements(
-    State(state): State<AppState>,
+    reader: Reader,
     Path(code): Path<String>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
@@ -156,11 +157,11 @@ async fn list_country_statements(
     let sort_name = order.name();
     let paging = Paging::parse(&mut params, &headers, sort_name);
     params.finish()?;
-    let country = countries::from_path(&state.db, &code).await?;
+    let country = countries::from_path(&reader.db, &code).await?;
     // The dates asked for, within the years in which the country took part, bound the
     // list: the planner then sees where its statements lie on the timeline.
     let years =
-        countries::participation_years(&state.db, std::slice::from_ref(&country.code)).await?;
+        countries::participation_years(&reader.db, std::slice::from_ref(&country.code)).await?;
     let first = years.map(|(first, _)| first).max(from);
     // Statements issued after `as_of` are not part of its record.
     let to = match (to, as_of) {
@@ -181,8 +182,8 @@ async fn list_country_statements(
     let file_stem = format!("{}-statements", country.code.to_lowercase());
     let code = country.code;
     list_response(
-        &state.export_db,
-        Reading::planned(&state.db).await?,
+        &reader.exports,
+        Reading::planned(&reader.db).await?,
         move |cursor| {
             participations::of_country(
                 &code,
