@@ -258,6 +258,20 @@ mod tests {
     }
 
     #[test]
+    fn replica_urls_are_a_checked_comma_separated_list() {
+        let cli = Cli::parse_from([
+            "signatories",
+            "--replica-urls",
+            "postgres://reader:pw@replica-a/signatories,postgres://reader:pw@replica-b/signatories",
+        ]);
+        assert_eq!(cli.config.replica_urls.len(), 2);
+        assert!(!format!("{:?}", cli.config).contains("pw@"));
+        assert!(Cli::try_parse_from(["signatories", "--replica-urls", "mysql://replica"]).is_err());
+        let none = Cli::parse_from(["signatories"]);
+        assert!(none.config.replica_urls.is_empty());
+    }
+
+    #[test]
     fn secrets_never_show_in_debug() {
         let cli = Cli::parse_from([
             "signatories",
