@@ -154,6 +154,21 @@ async fn stopping_the_replica_under_load_fails_no_request() {
     let app = Arc::new(servers.instance().await);
     assert!(reads_reach_the_replica(&app).await);
 
+    // An export begun on the replica: its batches are read once its body is.
+    let replica = reads_on(&app, "replica-1").await;
+    let export = app
+        .router
+        .clone()
+        .oneshot(
+            Request::get("/v1/participations?format=csv")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(export.status(), StatusCode::OK);
+    assert_eq!(reads_on(&app, "replica-1").await, replica + 1.0);
+
     let stop = Arc::new(AtomicBool::new(false));
     let readers: Vec<_> = (0..4)
         .map(|reader| {
@@ -179,21 +194,6 @@ async fn stopping_the_replica_under_load_fails_no_request() {
             })
         })
         .collect();
-
-    // An export begun on the replica: its batches are read once its body is.
-    let replica = reads_on(&app, "replica-1").await;
-    let export = app
-        .router
-        .clone()
-        .oneshot(
-            Request::get("/v1/participations?format=csv")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(export.status(), StatusCode::OK);
-    assert_eq!(reads_on(&app, "replica-1").await, replica + 1.0);
 
     tokio::time::sleep(Duration::from_millis(500)).await;
     let stopping = servers.clone();
