@@ -84,8 +84,9 @@ class Server:
                         SIGNATORIES_ADMIN_KEY=ADMIN_KEY, SIGNATORIES_CACHE_BYTES=str(cache_bytes),
                         SIGNATORIES_POOL_SIZE="16", SIGNATORIES_RATE_LIMIT="0",
                         SIGNATORIES_MAX_IN_FLIGHT="100000")
-        self.env.update(settings)
+        # The embedded cluster unless the caller names a server.
         self.env.pop("DATABASE_URL", None)
+        self.env.update(settings)
         self.process = subprocess.Popen([str(BIN), "serve"], env=self.env)
         RUNNING.append(self)
         self.base = f"http://127.0.0.1:{self.port}"

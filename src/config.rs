@@ -21,6 +21,12 @@ pub struct Config {
           value_parser = parse_database_url)]
     pub database_url: Option<Secret>,
 
+    /// Streaming replicas of the database (comma-separated postgres:// URLs) for the
+    /// public reads; each is used only once it has replayed what a request must see.
+    #[arg(long, env = "SIGNATORIES_REPLICA_URLS", value_name = "SIGNATORIES_REPLICA_URLS", global = true,
+          hide_env_values = true, value_delimiter = ',', value_parser = parse_database_url)]
+    pub replica_urls: Vec<Secret>,
+
     /// Directory of the embedded PostgreSQL cluster (used when DATABASE_URL is unset).
     #[arg(
         long,
@@ -249,6 +255,20 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         config: Config,
+    }
+
+    #[test]
+    fn replica_urls_are_a_checked_comma_separated_list() {
+        let cli = Cli::parse_from([
+            "signatories",
+            "--replica-urls",
+            "postgres://reader:pw@replica-a/signatories,postgres://reader:pw@replica-b/signatories",
+        ]);
+        assert_eq!(cli.config.replica_urls.len(), 2);
+        assert!(!format!("{:?}", cli.config).contains("pw@"));
+        assert!(Cli::try_parse_from(["signatories", "--replica-urls", "mysql://replica"]).is_err());
+        let none = Cli::parse_from(["signatories"]);
+        assert!(none.config.replica_urls.is_empty());
     }
 
     #[test]

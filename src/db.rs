@@ -44,10 +44,7 @@ impl Database {
             }
         };
         let pool = pool_options(config.pool_size)
-            .connect_with(session_settings(options).options([(
-                "statement_timeout",
-                format!("{}s", config.statement_timeout),
-            )]))
+            .connect_with(serving_settings(options, config.statement_timeout))
             .await
             .context("cannot connect to the database")?;
         Ok(Self { pool, cluster })
@@ -116,6 +113,12 @@ pub fn session_settings(options: PgConnectOptions) -> PgConnectOptions {
 /// planning afresh. For queries that plan alike for every parameter.
 pub fn keeping_generic_plans(options: PgConnectOptions) -> PgConnectOptions {
     options.options([("plan_cache_mode", "auto")])
+}
+
+/// The settings of a serving session: [`session_settings`] and the statement timeout
+/// (`SIGNATORIES_STATEMENT_TIMEOUT`, seconds; 0: none).
+pub fn serving_settings(options: PgConnectOptions, statement_timeout: u64) -> PgConnectOptions {
+    session_settings(options).options([("statement_timeout", format!("{statement_timeout}s"))])
 }
 
 /// Begins a read-only transaction on one snapshot for queries that each look rows up by

@@ -325,12 +325,14 @@ fn is_unavailable(err: &sqlx::Error) -> bool {
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
             // 08: connection exception; 53: insufficient resources; 57P: operator
             // intervention (shutdown, crash, cannot connect now); 57014: query
-            // cancelled; 55P03: lock not available.
+            // cancelled; 55P03: lock not available; 40001: a read on a replica
+            // cancelled by a replication conflict (a serialization failure).
             ["08", "53", "57P"]
                 .iter()
                 .any(|class| code.starts_with(class))
                 || code == "57014"
                 || code == "55P03"
+                || code == "40001"
         }),
         _ => false,
     }

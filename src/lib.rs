@@ -17,4 +17,6 @@ pub mod tabular;
 pub mod transfer;
 pub mod validation;
 
-pub use http::{AdmissionSettings, AppState, ConnectionLimits, HttpSettings, app, serve};
+pub use http::{
+    AdmissionSettings, AppState, ConnectionLimits, HttpSettings, ReplicaSettings, app, serve,
+};

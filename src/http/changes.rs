@@ -1,7 +1,7 @@
 //! The audit trail as a feed: every committed change in commit order, so that a
 //! mirror can sync incrementally and an editor can see who changed what.
 
-use axum::extract::{OriginalUri, State};
+use axum::extract::OriginalUri;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::AppState;
 use super::listing::{DEFAULT_LIMIT, MAX_LIMIT, link_with_cursor};
 use super::params::{Choice, Params};
+use super::replicas::Reader;
 use crate::error::AppResult;
 use crate::store::changes::{self, Change};
 use crate::store::keyset::Cursor;
@@ -69,7 +70,7 @@ fn cursor_after(id: i64) -> String {
 }
 
 async fn list_changes(
-    State(state): State<AppState>,
+    reader: Reader,
     OriginalUri(uri): OriginalUri,
     mut params: Params,
 ) -> AppResult<Response> {
@@ -109,7 +110,7 @@ async fn list_changes(
     params.finish()?;
 
     let mut rows = changes::feed(
-        &state.db,
+        &reader.db,
         after,
         entity.map(Entity::name),
         entity_id.as_deref(),

@@ -29,11 +29,15 @@ pub struct DataVersion {
     pub version: i64,
     pub changed_at: DateTime<Utc>,
     pub epoch: String,
+    /// The counter row's own version (`xmin`): with `version`, which row a replica
+    /// must have replayed to serve the request (`replicas`).
+    pub xmin: String,
 }
 
 pub async fn data_version(db: &sqlx::PgPool) -> Result<DataVersion, sqlx::Error> {
     sqlx::query_as(
-        "select version, changed_at, data_epoch() || '.' || xmin::text as epoch from data_version",
+        "select version, changed_at, data_epoch() || '.' || xmin::text as epoch, xmin::text as xmin \
+         from data_version",
     )
     .fetch_one(db)
     .await
@@ -279,7 +283,7 @@ async fn cached_or_computed(
         *response.headers_mut() = hit.headers.clone();
         return response;
     }
-    let response = next.run(request).await;
+    let response = state.replicas.run(data, request, next).await;
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)

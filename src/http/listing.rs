@@ -9,9 +9,10 @@ use std::pin::Pin;
 use futures::{Stream, StreamExt};
 use serde::Serialize;
 use sqlx::postgres::PgRow;
-use sqlx::{FromRow, PgPool};
+use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
 
 use super::params::{Choice, Params};
+use super::replicas::Exports;
 use crate::error::{AppError, AppResult};
 use crate::store::keyset::{Cursor, ListQuery, Reading};
 
@@ -178,11 +179,12 @@ pub const CSV_BATCH: i64 = 1000;
 /// Answers a list request from its query, built for a cursor by `query` (filters,
 /// keyset and order applied): a JSON page through `reading`, with `count=exact` its
 /// total; or with `format=csv` every matching row, streamed. An export reads its rows
-/// in keyset batches, each through a connection of its own (of `reading`'s kind) that
-/// goes back to the pool before the batch is sent, so a slow or stalled client never
-/// holds a database connection. `csv_row` flattens a row for CSV.
+/// in keyset batches, each through a connection of its own (of `reading`'s kind) from
+/// `exports` that goes back to the pool before the batch is sent, so a slow or stalled
+/// client never holds a database connection. A batch that fails on a replica is read
+/// again, with the rest, from the primary. `csv_row` flattens a row for CSV.
 pub async fn list_response<R, C>(
-    db: &PgPool,
+    exports: &Exports,
     mut reading: Reading,
     query: impl Fn(Option<&Cursor>) -> ListQuery + Send + Sync + 'static,
     paging: &Paging,
@@ -197,22 +199,18 @@ where
     if paging.format == Format::Csv {
         let keyed = reading.is_keyed();
         reading.finish().await?;
-        let db = db.clone();
+        let mut exports = exports.clone();
         let rows: Pin<Box<dyn Stream<Item = Result<C, AppError>> + Send>> =
             Box::pin(async_stream::try_stream! {
                 let mut after: Option<Cursor> = None;
                 loop {
-                    let mut batch_query = query(after.as_ref()).rows;
-                    batch_query.push(" limit ").push_bind(CSV_BATCH);
-                    let mut batch_reading = match keyed {
-                        true => Reading::keyed(&db).await?,
-                        false => Reading::planned(&db).await?,
-                    };
-                    let batch: Vec<R> = batch_query
-                        .build_query_as()
-                        .fetch_all(&mut *batch_reading)
-                        .await?;
-                    batch_reading.finish().await?;
+                    let batch: Vec<R> =
+                        match read_batch(&exports.pool, keyed, query(after.as_ref()).rows).await {
+                            Err(err) if exports.fall_back(&err) => {
+                                read_batch(&exports.pool, keyed, query(after.as_ref()).rows).await?
+                            }
+                            batch => batch?,
+                        };
                     let last_batch = (batch.len() as i64) < CSV_BATCH;
                     after = batch.last().map(&cursor_of);
                     for row in batch {
@@ -242,6 +240,26 @@ where
     };
     reading.finish().await?;
     Ok(Page::new(rows, paging, total, uri, cursor_of).into_response())
+}
+
+/// One batch of an export: the rows of `query` up to [`CSV_BATCH`], through a
+/// connection (a keyed snapshot or a planned read) taken for this batch alone.
+async fn read_batch<R>(
+    db: &PgPool,
+    keyed: bool,
+    mut query: QueryBuilder<Postgres>,
+) -> AppResult<Vec<R>>
+where
+    R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    query.push(" limit ").push_bind(CSV_BATCH);
+    let mut reading = match keyed {
+        true => Reading::keyed(db).await?,
+        false => Reading::planned(db).await?,
+    };
+    let batch = query.build_query_as().fetch_all(&mut *reading).await?;
+    reading.finish().await?;
+    Ok(batch)
 }
 
 /// A CSV response streamed from the database, one record per row, so that an export

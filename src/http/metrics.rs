@@ -1,8 +1,10 @@
 //! `GET /metrics` in the OpenMetrics text format: requests and latency by route
 //! template and status, open and refused connections, the database pool, the response
-//! cache, and the alignment matrix's full loads.
+//! cache, the alignment matrix's full loads, and reads per database server with each
+//! replica's lag.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use axum::Router;
@@ -40,6 +42,16 @@ struct PoolLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TargetLabels {
+    target: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReplicaLabels {
+    replica: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RefusedLabels {
     reason: &'static str,
 }
@@ -56,6 +68,9 @@ pub struct Metrics {
     pub cache_misses: Counter,
     pub cache_invalidations: Counter,
     pub alignment_matrix_loads: Histogram,
+    reads: Family<TargetLabels, Counter>,
+    replica_lag: Family<ReplicaLabels, Gauge<f64, AtomicU64>>,
+    replica_up: Family<ReplicaLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -114,6 +129,24 @@ impl Default for Metrics {
             "Full loads of the in-memory alignment matrix, timed",
             alignment_matrix_loads.clone(),
         );
+        let reads = Family::<TargetLabels, Counter>::default();
+        registry.register(
+            "db_reads",
+            "GET requests whose queries ran on each database server (primary or replica)",
+            reads.clone(),
+        );
+        let replica_lag = Family::<ReplicaLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "replica_lag_seconds",
+            "Seconds since the primary first showed a data version the replica has not replayed, as polled",
+            replica_lag.clone(),
+        );
+        let replica_up = Family::<ReplicaLabels, Gauge>::default();
+        registry.register(
+            "replica_up",
+            "Whether the replica answers its poller (1) or is skipped (0)",
+            replica_up.clone(),
+        );
         Self {
             registry,
             requests,
@@ -125,11 +158,41 @@ impl Default for Metrics {
             cache_misses,
             cache_invalidations,
             alignment_matrix_loads,
+            reads,
+            replica_lag,
+            replica_up,
         }
     }
 }
 
 impl Metrics {
+    /// Counts a GET whose queries run on `target` (`primary` or a replica's name).
+    pub fn read_on(&self, target: &str) {
+        self.reads
+            .get_or_create(&TargetLabels {
+                target: target.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The lag gauge of the replica named `replica`.
+    pub fn replica_lag(&self, replica: &str) -> Gauge<f64, AtomicU64> {
+        self.replica_lag
+            .get_or_create(&ReplicaLabels {
+                replica: replica.to_owned(),
+            })
+            .clone()
+    }
+
+    /// The gauge saying whether the replica named `replica` is used.
+    pub fn replica_up(&self, replica: &str) -> Gauge {
+        self.replica_up
+            .get_or_create(&ReplicaLabels {
+                replica: replica.to_owned(),
+            })
+            .clone()
+    }
+
     /// Counts a connection closed at once because the cap named `reason` was reached.
     pub fn refused(&self, reason: &'static str) {
         self.connections_refused

@@ -14,6 +14,7 @@ mod metrics;
 mod params;
 mod participations;
 mod reference;
+mod replicas;
 mod response_cache;
 mod server;
 mod statements;
@@ -45,6 +46,8 @@ pub use self::admission::AdmissionSettings;
 use self::admission::RateLimits;
 use self::metrics::Metrics;
 use self::reference::CountryCodes;
+pub use self::replicas::ReplicaSettings;
+use self::replicas::Replicas;
 use self::response_cache::ResponseCache;
 pub use self::server::ConnectionLimits;
 use crate::config::Config;
@@ -58,13 +61,12 @@ pub struct AppState {
     /// Connections beside the request pool, for the `LISTEN` connection and readiness
     /// probes, so that neither waits behind requests nor takes a request's place.
     pub control_db: PgPool,
-    /// Connections whose sessions keep PostgreSQL's cached generic plans, for queries
-    /// that plan alike for every key they are given (one statement in full, one
-    /// country's newest statements): planning those cost more than running them.
-    pub keyed_db: PgPool,
     /// Connections for the batches of CSV exports, a quarter of the request pool's, so
     /// that however many exports run, requests keep the rest.
     pub export_db: PgPool,
+    /// Where public GETs read: a replica that has replayed what they must see, else
+    /// the primary (`db`, `export_db`).
+    pub replicas: Arc<Replicas>,
     pub settings: Arc<HttpSettings>,
     pub cache: Arc<ResponseCache>,
     pub metrics: Arc<Metrics>,
@@ -89,6 +91,8 @@ pub struct HttpSettings {
     /// Memory for cached GET responses, in bytes.
     pub cache_bytes: u64,
     pub admission: AdmissionSettings,
+    /// Read replicas of the database; none: every query runs on the primary.
+    pub replicas: Vec<ReplicaSettings>,
 }
 
 impl HttpSettings {
@@ -104,6 +108,20 @@ impl HttpSettings {
                 .map(|key| crate::keys::hash(key.expose())),
             cache_bytes: config.cache_bytes,
             admission: AdmissionSettings::from_config(config)?,
+            replicas: config
+                .replica_urls
+                .iter()
+                .enumerate()
+                .map(|(i, url)| {
+                    Ok(ReplicaSettings {
+                        name: format!("replica-{}", i + 1),
+                        options: crate::db::serving_settings(
+                            url.expose().parse()?,
+                            config.statement_timeout,
+                        ),
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?,
         })
     }
 }
@@ -118,6 +136,7 @@ impl Default for HttpSettings {
             admin_key_hash: None,
             cache_bytes: 32 << 20,
             admission: AdmissionSettings::default(),
+            replicas: Vec::new(),
         }
     }
 }
@@ -131,6 +150,8 @@ impl AppState {
         let alignment = Arc::new(AlignmentMatrix::new(metrics.alignment_matrix_loads.clone()));
         let control_db =
             crate::db::pool_options(2).connect_lazy_with((*db.connect_options()).clone());
+        // Sessions that keep PostgreSQL's cached generic plans, for the queries that plan
+        // alike for every key they are given (`Reader::keyed`).
         let keyed_db = crate::db::pool_options(db.options().get_max_connections())
             .connect_lazy_with(crate::db::keeping_generic_plans(
                 (*db.connect_options()).clone(),
@@ -140,6 +161,14 @@ impl AppState {
             // An export's next batch waits its turn behind other exports'.
             .acquire_timeout(settings.request_timeout)
             .connect_lazy_with((*db.connect_options()).clone());
+        let replicas = Replicas::new(
+            &db,
+            &keyed_db,
+            &export_db,
+            &control_db,
+            &settings.replicas,
+            metrics.clone(),
+        );
         let rate_limits = Arc::new(RateLimits::new(&settings.admission));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let sweep = Arc::downgrade(&rate_limits);
@@ -164,8 +193,8 @@ impl AppState {
         Self {
             db,
             control_db,
-            keyed_db,
             export_db,
+            replicas,
             settings: Arc::new(settings),
             cache,
             metrics,

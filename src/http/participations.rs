@@ -3,7 +3,7 @@
 //! order of signature's primary key, holding one row at a time.
 
 use axum::Router;
-use axum::extract::{OriginalUri, State};
+use axum::extract::OriginalUri;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use super::AppState;
 use super::listing::{Paging, list_response};
 use super::params::Params;
+use super::replicas::Reader;
 use crate::domain::{CountryCode, EffectiveStance, Role, Slug, StatementKind};
 use crate::error::AppResult;
 use crate::store::countries;
@@ -26,7 +27,7 @@ pub fn router() -> Router<AppState> {
 const PARTICIPATION_SORT: &str = "statement";
 
 async fn list_participations(
-    State(state): State<AppState>,
+    reader: Reader,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     mut params: Params,
@@ -42,7 +43,7 @@ async fn list_participations(
     params.finish()?;
 
     let filter = ParticipationFilter {
-        countries: countries::resolve_filter(&state.db, "country", &countries).await?,
+        countries: countries::resolve_filter(&reader.db, "country", &countries).await?,
         topic,
         kinds,
         roles,
@@ -52,8 +53,8 @@ async fn list_participations(
         as_of,
     };
     list_response(
-        &state.export_db,
-        Reading::planned(&state.db).await?,
+        &reader.exports,
+        Reading::planned(&reader.db).await?,
         move |cursor| participations::list(&filter, cursor),
         &paging,
         &uri,

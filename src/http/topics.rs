@@ -14,6 +14,7 @@ use super::body::{self, JsonBody};
 use super::conditional::{check_if_match, created, tag_of, tagged_json};
 use super::listing::{Paging, list_response};
 use super::params::Params;
+use super::replicas::Reader;
 use crate::error::AppResult;
 use crate::store::changes;
 use crate::store::keyset::{Cursor, Reading};
@@ -29,7 +30,7 @@ pub fn router() -> Router<AppState> {
 const TOPIC_SORT: &str = "slug";
 
 async fn list_topics(
-    State(state): State<AppState>,
+    reader: Reader,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     mut params: Params,
@@ -37,8 +38,8 @@ async fn list_topics(
     let paging = Paging::parse(&mut params, &headers, TOPIC_SORT);
     params.finish()?;
     list_response(
-        &state.export_db,
-        Reading::planned(&state.db).await?,
+        &reader.exports,
+        Reading::planned(&reader.db).await?,
         topics::list,
         &paging,
         &uri,
@@ -53,12 +54,12 @@ async fn list_topics(
 }
 
 async fn get_topic(
-    State(state): State<AppState>,
+    reader: Reader,
     Path(slug): Path<String>,
     params: Params,
 ) -> AppResult<Response> {
     params.finish()?;
-    let topic = topics::load(&mut *state.db.acquire().await?, &slug).await?;
+    let topic = topics::load(&mut *reader.db.acquire().await?, &slug).await?;
     Ok(tagged_json(StatusCode::OK, &topic))
 }
 

@@ -14,6 +14,7 @@ use crate::error::AppResult;
 use crate::http::AppState;
 use crate::http::listing::Format;
 use crate::http::params::Params;
+use crate::http::replicas::Reader;
 use crate::store::alignment::Counts;
 use crate::store::countries::{self, Country};
 
@@ -89,6 +90,7 @@ impl From<Alignment> for AlignmentCsv {
 /// statements).
 pub(super) async fn alignment(
     State(state): State<AppState>,
+    reader: Reader,
     Path(code): Path<String>,
     headers: HeaderMap,
     mut params: Params,
@@ -97,7 +99,7 @@ pub(super) async fn alignment(
     let min_shared = params.bounded("min_shared", 1, 1, 100_000);
     let format = Format::negotiate(&mut params, &headers);
     params.finish()?;
-    let country = countries::from_path(&state.db, &code).await?;
+    let country = countries::from_path(&reader.db, &code).await?;
 
     let matrix = state.alignment.current(&state.db).await?;
     let counted: HashMap<&str, Counts> = matrix
@@ -106,7 +108,7 @@ pub(super) async fn alignment(
         .filter(|(_, counts)| counts.shared >= u64::from(min_shared))
         .collect();
     let codes: Vec<&str> = counted.keys().copied().collect();
-    let mut data: Vec<Alignment> = countries::with_codes(&state.db, &codes)
+    let mut data: Vec<Alignment> = countries::with_codes(&reader.db, &codes)
         .await?
         .into_iter()
         .map(|other| {

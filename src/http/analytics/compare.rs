@@ -1,7 +1,6 @@
 //! `GET /v1/statements/compare?a=…&b=…`: which countries took part in both statements,
 //! which in only one, and which took opposite sides in them.
 
-use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Serialize;
@@ -10,9 +9,9 @@ use sqlx::types::Json as SqlJson;
 use super::json_or_csv;
 use crate::domain::Slug;
 use crate::error::AppResult;
-use crate::http::AppState;
 use crate::http::listing::Format;
 use crate::http::params::Params;
+use crate::http::replicas::Reader;
 use crate::store::comparison::{self, ComparedCountry, Part};
 use crate::store::statements::{self, Statement};
 
@@ -68,7 +67,7 @@ impl From<ComparedCountry> for ComparedCountryCsv {
 }
 
 pub(super) async fn compare(
-    State(state): State<AppState>,
+    reader: Reader,
     headers: HeaderMap,
     mut params: Params,
 ) -> AppResult<Response> {
@@ -91,8 +90,8 @@ pub(super) async fn compare(
     params.finish()?;
     let (a, b) = (a.expect("checked"), b.expect("checked"));
 
-    let (a, b) = statements::load_pair(&state.db, &a, &b).await?;
-    let countries = comparison::countries(&state.db, &a.id, &b.id).await?;
+    let (a, b) = statements::load_pair(&reader.db, &a, &b).await?;
+    let countries = comparison::countries(&reader.db, &a.id, &b.id).await?;
 
     let mut counts = Counts::default();
     for c in &countries {

@@ -1,16 +1,16 @@
 //! `GET /v1/stats/stances` (countries per effective stance, by year, region, forum or
 //! statement) and `GET /v1/stats/coverage` (how complete each statement's list is).
 
-use axum::extract::{OriginalUri, State};
+use axum::extract::OriginalUri;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::error::AppResult;
-use crate::http::AppState;
 use crate::http::listing::{CSV_BATCH, Format, Paging, list_response};
 use crate::http::params::{ParamValue, Params};
+use crate::http::replicas::Reader;
 use crate::store::keyset::{Cursor, Reading};
 use crate::store::statements::StatementFilter;
 use crate::store::stats::{self, Coverage, GroupBy, StanceGroup};
@@ -85,7 +85,7 @@ impl From<StanceGroup> for StanceGroupCsv {
 }
 
 pub(super) async fn stance_stats(
-    State(state): State<AppState>,
+    reader: Reader,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     mut params: Params,
@@ -117,8 +117,8 @@ pub(super) async fn stance_stats(
         Format::Csv => CSV_BATCH,
     };
     list_response(
-        &state.export_db,
-        Reading::planned(&state.db).await?,
+        &reader.exports,
+        Reading::planned(&reader.db).await?,
         move |cursor| stats::stance_groups(&filter, &groups, cursor, page_rows),
         &paging,
         &uri,
@@ -136,7 +136,7 @@ pub(super) async fn stance_stats(
 const COVERAGE_SORT: &str = "date";
 
 pub(super) async fn coverage(
-    State(state): State<AppState>,
+    reader: Reader,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     mut params: Params,
@@ -147,8 +147,8 @@ pub(super) async fn coverage(
     params.finish()?;
 
     list_response(
-        &state.export_db,
-        Reading::planned(&state.db).await?,
+        &reader.exports,
+        Reading::planned(&reader.db).await?,
         move |cursor| stats::coverage(&filter, list_complete, cursor),
         &paging,
         &uri,

@@ -2,16 +2,16 @@
 //! running count of countries on each side) and `GET /v1/topics/{slug}/switchers`
 //! (the countries that have been on more than one side).
 
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, Path};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::error::AppResult;
-use crate::http::AppState;
 use crate::http::listing::{CSV_BATCH, Format, Paging, list_response};
 use crate::http::params::Params;
+use crate::http::replicas::Reader;
 use crate::store::keyset::{Cursor, Reading};
 use crate::store::timeline::{self, SideSpan, Switcher, TimelineEntry};
 use crate::store::topics;
@@ -71,7 +71,7 @@ impl From<TimelineEntry> for TimelineCsv {
 const TIMELINE_SORT: &str = "date";
 
 pub(super) async fn timeline(
-    State(state): State<AppState>,
+    reader: Reader,
     Path(slug): Path<String>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
@@ -81,12 +81,12 @@ pub(super) async fn timeline(
     let as_of = params.one::<NaiveDate>("as_of");
     let paging = Paging::parse(&mut params, &headers, TIMELINE_SORT);
     params.finish()?;
-    let topic = topics::slug_from_path(&state.db, &slug).await?;
+    let topic = topics::slug_from_path(&reader.db, &slug).await?;
 
     let file_stem = format!("{}-timeline", topic.as_str());
     list_response(
-        &state.export_db,
-        Reading::keyed(&state.db).await?,
+        &reader.exports,
+        Reading::keyed(&reader.db).await?,
         move |cursor| timeline::timeline(&topic, (from, to), as_of, cursor),
         &paging,
         &uri,
@@ -138,7 +138,7 @@ impl From<Switcher> for SwitcherCsv {
 const SWITCHER_SORT: &str = "name";
 
 pub(super) async fn switchers(
-    State(state): State<AppState>,
+    reader: Reader,
     Path(slug): Path<String>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
@@ -147,15 +147,15 @@ pub(super) async fn switchers(
     let as_of = params.one::<NaiveDate>("as_of");
     let paging = Paging::parse(&mut params, &headers, SWITCHER_SORT);
     params.finish()?;
-    let topic = topics::slug_from_path(&state.db, &slug).await?;
+    let topic = topics::slug_from_path(&reader.db, &slug).await?;
     let page_rows = match paging.format {
         Format::Json => paging.fetch_limit(),
         Format::Csv => CSV_BATCH,
     };
     let file_stem = format!("{}-switchers", topic.as_str());
     list_response(
-        &state.export_db,
-        Reading::keyed(&state.db).await?,
+        &reader.exports,
+        Reading::keyed(&reader.db).await?,
         move |cursor| timeline::switchers(&topic, as_of, cursor, page_rows),
         &paging,
         &uri,

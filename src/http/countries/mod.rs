@@ -17,6 +17,7 @@ use super::conditional::tagged_json;
 use super::listing::{Paging, list_response};
 use super::params::{Choice, Params};
 use super::reference::RequestVersion;
+use super::replicas::Reader;
 use crate::domain::{CountryCode, EffectiveStance, Role, Slug};
 use crate::error::{AppError, AppResult};
 use crate::store::countries::{self, Country, CountryFilter};
@@ -46,7 +47,7 @@ pub fn router() -> Router<AppState> {
 const COUNTRY_SORT: &str = "name";
 
 async fn list_countries(
-    State(state): State<AppState>,
+    reader: Reader,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     mut params: Params,
@@ -65,8 +66,8 @@ async fn list_countries(
         q,
     };
     list_response(
-        &state.export_db,
-        Reading::planned(&state.db).await?,
+        &reader.exports,
+        Reading::planned(&reader.db).await?,
         move |cursor| countries::list(&filter, cursor),
         &paging,
         &uri,
@@ -81,14 +82,14 @@ async fn list_countries(
 }
 
 async fn get_country(
-    State(state): State<AppState>,
+    reader: Reader,
     Path(code): Path<String>,
     params: Params,
 ) -> AppResult<Response> {
     params.finish()?;
     Ok(tagged_json(
         StatusCode::OK,
-        &countries::from_path(&state.db, &code).await?,
+        &countries::from_path(&reader.db, &code).await?,
     ))
 }
 
@@ -143,6 +144,7 @@ impl Choice for DateOrder {
 
 async fn list_country_statements(
     State(state): State<AppState>,
+    reader: Reader,
     Path(code): Path<String>,
     version: RequestVersion,
     OriginalUri(uri): OriginalUri,
@@ -162,7 +164,7 @@ async fn list_country_statements(
     let written = CountryCode::parse(&code).map_err(|_| not_found())?;
     let country = state
         .country_codes
-        .resolve(&state.db, &version, written.as_str())
+        .resolve(&reader.db, &version, written.as_str())
         .await?
         .ok_or_else(not_found)?;
     // Statements issued after `as_of` are not part of its record.
@@ -183,22 +185,22 @@ async fn list_country_statements(
     let (years, reading) = match as_of {
         None => {
             (filter.from, filter.to) = (from, to);
-            ((None, None), Reading::planned(&state.keyed_db).await?)
+            ((None, None), Reading::planned(&reader.keyed).await?)
         }
         Some(_) => {
             let years =
-                countries::participation_years(&state.db, std::slice::from_ref(&country)).await?;
+                countries::participation_years(&reader.db, std::slice::from_ref(&country)).await?;
             let first = years.map(|(first, _)| first).max(from);
             let last = match (years.map(|(_, last)| last), to) {
                 (Some(last), Some(to)) => Some(last.min(to)),
                 (last, to) => last.or(to),
             };
-            ((first, last), Reading::planned(&state.db).await?)
+            ((first, last), Reading::planned(&reader.db).await?)
         }
     };
     let file_stem = format!("{}-statements", country.to_lowercase());
     list_response(
-        &state.export_db,
+        &reader.exports,
         reading,
         move |cursor| {
             participations::of_country(&country, &filter, years, order == DateOrder::Oldest, cursor)

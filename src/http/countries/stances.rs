@@ -4,14 +4,14 @@
 //! steps themselves are paged by `GET /v1/countries/{code}/statements?topic=…`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::domain::{EffectiveStance, Slug};
 use crate::error::AppResult;
-use crate::http::AppState;
 use crate::http::params::Params;
+use crate::http::replicas::Reader;
 use crate::store::countries::{self, Country};
 use crate::store::stance_spans::{self, StanceEvent, StanceSpan};
 
@@ -40,16 +40,16 @@ pub(super) struct CountryStances {
 }
 
 pub(super) async fn get_country_stances(
-    State(state): State<AppState>,
+    reader: Reader,
     Path(code): Path<String>,
     mut params: Params,
 ) -> AppResult<Json<CountryStances>> {
     let topic = params.one::<Slug>("topic");
     let as_of = params.one::<NaiveDate>("as_of");
     params.finish()?;
-    let country = countries::from_path(&state.db, &code).await?;
+    let country = countries::from_path(&reader.db, &code).await?;
 
-    let rows = stance_spans::of_country(&state.db, &country.code, topic.as_ref(), as_of).await?;
+    let rows = stance_spans::of_country(&reader.db, &country.code, topic.as_ref(), as_of).await?;
     let topics = rows
         .into_iter()
         .map(|row| {

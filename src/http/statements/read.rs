@@ -1,6 +1,6 @@
 //! Reading statements: the filtered list, one statement in full, its signatories.
 
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, Path};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::NaiveDate;
@@ -8,10 +8,10 @@ use chrono::NaiveDate;
 use super::{SignatoryCsv, StatementCsv};
 use crate::domain::{CountryCode, EffectiveStance, Role};
 use crate::error::{AppError, AppResult};
-use crate::http::AppState;
 use crate::http::conditional::tagged_json;
 use crate::http::listing::{Paging, list_response};
 use crate::http::params::{Choice, Params};
+use crate::http::replicas::Reader;
 use crate::store::countries;
 use crate::store::keyset::{Cursor, Reading};
 use crate::store::signatures::{self, Signatory, SignatoryFilter, SignatoryOrder};
@@ -28,7 +28,7 @@ impl Choice for StatementOrder {
 }
 
 pub(super) async fn list_statements(
-    State(state): State<AppState>,
+    reader: Reader,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     mut params: Params,
@@ -66,21 +66,22 @@ pub(super) async fn list_statements(
     }
     let paging = Paging::parse(&mut params, &headers, sort.name());
     params.finish()?;
-    filter.countries = countries::resolve_filter(&state.db, "country", &countries).await?;
+    filter.countries = countries::resolve_filter(&reader.db, "country", &countries).await?;
     if !filter.countries.is_empty() {
         // A list newest first of a country whose statements all lie far back (the
         // Soviet Union, East Germany) otherwise walked every later statement by date.
-        filter.country_years = countries::participation_years(&state.db, &filter.countries).await?;
+        filter.country_years =
+            countries::participation_years(&reader.db, &filter.countries).await?;
     }
     if let Some(lead) = leads {
-        filter.lead = countries::resolve_filter(&state.db, "lead", &[lead])
+        filter.lead = countries::resolve_filter(&reader.db, "lead", &[lead])
             .await?
             .pop();
     }
 
     list_response(
-        &state.export_db,
-        Reading::planned(&state.db).await?,
+        &reader.exports,
+        Reading::planned(&reader.db).await?,
         move |cursor| statements::list(&filter, sort, cursor),
         &paging,
         &uri,
@@ -100,14 +101,13 @@ pub(super) async fn list_statements(
 }
 
 pub(super) async fn get_statement(
-    State(state): State<AppState>,
+    reader: Reader,
     Path(id): Path<String>,
     mut params: Params,
 ) -> AppResult<Response> {
     let as_of = params.one::<NaiveDate>("as_of");
     params.finish()?;
-    let detail =
-        statements::detail_as_of(&mut *state.keyed_db.acquire().await?, &id, as_of).await?;
+    let detail = statements::detail_as_of(&mut *reader.keyed.acquire().await?, &id, as_of).await?;
     Ok(tagged_json(StatusCode::OK, &detail))
 }
 
@@ -117,7 +117,7 @@ impl Choice for SignatoryOrder {
 }
 
 pub(super) async fn list_signatories(
-    State(state): State<AppState>,
+    reader: Reader,
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
@@ -132,7 +132,7 @@ pub(super) async fn list_signatories(
     let paging = Paging::parse(&mut params, &headers, sort_name);
     params.finish()?;
     // Every query here is keyed by the statement: one snapshot with cached plans.
-    let mut reading = Reading::keyed(&state.db).await?;
+    let mut reading = Reading::keyed(&reader.db).await?;
     let statement = statements::load(&mut reading, &id, false).await?;
     if let Some(day) = as_of
         && statement.issued_on > day
@@ -148,7 +148,7 @@ pub(super) async fn list_signatories(
     };
     let file_stem = format!("{}-signatories", statement.id);
     list_response(
-        &state.export_db,
+        &reader.exports,
         reading,
         move |cursor| signatures::list(&filter, sort, cursor),
         &paging,

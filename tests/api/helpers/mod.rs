@@ -5,6 +5,7 @@ pub mod binary;
 pub mod loopback;
 pub mod oracle;
 pub mod pages;
+pub mod replication;
 
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};

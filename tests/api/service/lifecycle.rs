@@ -163,8 +163,11 @@ fn docker_compose_file_follows_the_compose_specification() {
     // The jsonschema crate knows draft 7 by its canonical http:// URI only.
     schema["$schema"] = "http://json-schema.org/draft-07/schema#".into();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let compose: serde_json::Value =
+    // Compose resolves YAML merge keys (`<<: *api`) before it reads the file.
+    let mut yaml: serde_yaml_ng::Value =
         serde_yaml_ng::from_str(&std::fs::read_to_string("docker-compose.yml").unwrap()).unwrap();
+    yaml.apply_merge().unwrap();
+    let compose: serde_json::Value = serde_json::to_value(yaml).unwrap();
     let errors: Vec<String> = validator
         .iter_errors(&compose)
         .map(|e| e.to_string())
@@ -174,6 +177,24 @@ fn docker_compose_file_follows_the_compose_specification() {
         compose["services"]["api"]["depends_on"]["db"]["condition"], "service_healthy",
         "the API waits for a healthy database"
     );
+
+    // The replicated profile: two instances reading from the replica, behind the proxy.
+    for instance in ["api-1", "api-2"] {
+        let service = &compose["services"][instance];
+        assert_eq!(service["profiles"][0], "replicated");
+        assert_eq!(
+            service["environment"]["DATABASE_URL"],
+            compose["services"]["api"]["environment"]["DATABASE_URL"]
+        );
+        assert!(
+            service["environment"]["SIGNATORIES_REPLICA_URLS"]
+                .as_str()
+                .unwrap()
+                .contains("@replica:5432/")
+        );
+    }
+    assert_eq!(compose["services"]["replica"]["profiles"][0], "replicated");
+    assert!(compose["services"]["api"].get("profiles").is_none());
 
     let mut broken = compose.clone();
     broken["services"]["api"]["ports"] = "8080".into();

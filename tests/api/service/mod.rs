@@ -12,4 +12,5 @@ mod http;
 mod lifecycle;
 mod live_import;
 mod outages;
+mod replicas;
 mod slow_clients;
