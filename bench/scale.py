@@ -8,9 +8,10 @@ embedded database through `signatories import --offline` and measures:
 - per endpoint, with the response cache and the rate limit off: p50/p99 of requests sent
   one at a time over one kept-alive connection, then throughput and latency from wrk at
   SCALE_CONCURRENCY connections for BENCH_DURATION seconds;
-- with SCALE_EXPLAIN=1, the plan of each SQL statement one request of each endpoint ran,
-  with EXPLAIN (ANALYZE, BUFFERS) through auto_explain, written next to the figures, so
-  that a latency that grows with the data can be read against its plan.
+- with SCALE_EXPLAIN=1, the plan of each SQL statement that a request to each endpoint's
+  slowest path (by its median one at a time) ran, with EXPLAIN (ANALYZE, BUFFERS) through
+  auto_explain, written next to the figures, so that a latency that grows with the data
+  can be read against its plan.
 Each size's data directory is deleted before the next. The figures are written after
 every size (a long run that is stopped keeps the sizes it finished). Python standard
 library only; the server, loader, wrk driver and endpoint mix are bench.py's.
@@ -24,9 +25,11 @@ import os
 import random
 import re
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +42,9 @@ SIZES = [int(n) for n in os.environ.get("SCALE_STATEMENTS", "5000 50000 500000")
 SEQUENTIAL = int(os.environ.get("SCALE_SEQUENTIAL", "200"))
 CONCURRENCY = int(os.environ.get("SCALE_CONCURRENCY", "16"))
 EXPLAIN = os.environ.get("SCALE_EXPLAIN", "1") == "1"
+# The loading is stopped when the machine's available memory falls below this (MiB):
+# `import` holds every row it reads until it commits, and the machine is shared.
+MIN_AVAILABLE_MIB = int(os.environ.get("SCALE_MIN_AVAILABLE_MIB", "1024"))
 # The rows of the table, in order; bench.py's GET endpoints come first, then these.
 EXTRA = ["country_statements", "statements_page", "stats_by_year_and_topic_as_of"]
 
@@ -81,16 +87,82 @@ def one_at_a_time(server: Server, paths: list[str]) -> dict:
         return 1000 * elapsed
 
     first = [get(path) for path in paths]
-    timed = [get(paths[i % len(paths)]) for i in range(SEQUENTIAL)]
+    by_path: dict[str, list[float]] = {path: [] for path in paths}
+    timed = []
+    for i in range(SEQUENTIAL):
+        path = paths[i % len(paths)]
+        timed.append(get(path))
+        by_path[path].append(timed[-1])
     connection.close()
+    medians = {path: statistics.median(ms) for path, ms in by_path.items() if ms}
     return {"first_p50_ms": statistics.median(first), "first_max_ms": max(first),
             "p50_ms": percentile(timed, 0.50), "p99_ms": percentile(timed, 0.99),
-            "mean_ms": statistics.mean(timed), "requests": len(timed), "distinct_paths": len(paths)}
+            "mean_ms": statistics.mean(timed), "requests": len(timed), "distinct_paths": len(paths),
+            "path_p50_ms": medians, "slowest_path": max(medians, key=medians.get)}
+
+
+class LoadWatch(threading.Thread):
+    """Polls the benchmark's child processes while a size loads: the peak resident memory
+    of each command (generate, unvotes, import), and the machine's available memory,
+    killing the loading child when that falls below MIN_AVAILABLE_MIB."""
+
+    def __init__(self, data_dir: Path):
+        super().__init__(daemon=True)
+        self.data_dir, self.peak_mib, self.aborted = data_dir, {}, None
+        self.started, self.stopping = time.monotonic(), threading.Event()
+
+    def children(self) -> list[tuple[int, str, int]]:
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) != os.getpid():
+                    continue
+                pid = int(stat.parent.name)
+                args = (stat.parent / "cmdline").read_bytes().split(b"\0")
+                command = f"{args[1].decode()} {Path(args[-2].decode()).name}"  # e.g. "import synthetic"
+                rss = next(int(line.split()[1]) for line in (stat.parent / "status").read_text().splitlines()
+                           if line.startswith("VmRSS:"))
+                found.append((pid, command, rss // 1024))
+            except (OSError, IndexError, ValueError, StopIteration):
+                continue
+        return found
+
+    def run(self) -> None:
+        while not self.stopping.wait(0.5):
+            children = self.children()
+            for _, command, mib in children:
+                self.peak_mib[command] = max(mib, self.peak_mib.get(command, 0))
+            available = next(int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
+                             if line.startswith("MemAvailable:"))
+            if available < MIN_AVAILABLE_MIB and children:
+                self.aborted = {"after_s": time.monotonic() - self.started, "available_mib": available,
+                                "children": {command: mib for _, command, mib in children}}
+                log(f"only {available} MiB available: stopping {children}")
+                for pid, _, _ in children:
+                    os.kill(pid, signal.SIGKILL)
+                return
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join()
+
+
+def stop_cluster(data_dir: Path) -> None:
+    """Ends the embedded PostgreSQL on `data_dir` (this run's own temporary directory)
+    that a killed import may leave behind."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+            if b"-D" in args and args[args.index(b"-D") + 1] == str(data_dir).encode():
+                os.kill(int(cmdline.parent.name), signal.SIGINT)  # the postmaster: fast shutdown
+        except (OSError, IndexError, ValueError):
+            continue
 
 
 def explain(server: Server, data_dir: Path, socket_dir: Path, mix: dict[str, dict]) -> dict[str, dict]:
     """The plans, with EXPLAIN (ANALYZE, BUFFERS) as auto_explain logs them, of the SQL
-    that the second request of each endpoint's first path ran (the first warms up).
+    that a second request of each endpoint's slowest path ran (the first warms up).
     Stops `server` to turn the log on (csvlog needs a restart); the settings stay, as the
     data directory is deleted afterwards."""
     settings = {"session_preload_libraries": "'auto_explain'", "auto_explain.log_min_duration": "0",
@@ -105,9 +177,9 @@ def explain(server: Server, data_dir: Path, socket_dir: Path, mix: dict[str, dic
     server = Server(data_dir, cache_bytes=0)
     try:
         for name, endpoint in mix.items():
-            server.get(endpoint["paths"][0])
+            server.get(endpoint["slowest_path"])
             psql(socket_dir, f"select 'scale-marker-{name}-start'")
-            server.get(endpoint["paths"][0])
+            server.get(endpoint["slowest_path"])
             psql(socket_dir, f"select 'scale-marker-{name}-end'")
     finally:
         server.stop()
@@ -125,7 +197,7 @@ def explain(server: Server, data_dir: Path, socket_dir: Path, mix: dict[str, dic
                 match = re.match(r"duration: ([\d.]+) ms\s+plan:\n(.*)", message, re.S)
                 if match:
                     found.append({"ms": float(match.group(1)), "plan": match.group(2)})
-        plans[name] = {"path": endpoint["paths"][0], "statements": found}
+        plans[name] = {"path": endpoint["slowest_path"], "statements": found}
     return plans
 
 
@@ -137,7 +209,22 @@ def measure_size(statements: int) -> dict:
     log(f"{statements} synthetic statements; {free / 2**30:.1f} GiB free in {work.parent}")
     result: dict = {"synthetic_statements": statements}
     try:
-        result["load"] = bench.load_dataset(data_dir, work, statements)
+        watch = LoadWatch(data_dir)
+        watch.start()
+        started = time.monotonic()
+        try:
+            result["load"] = bench.load_dataset(data_dir, work, statements)
+        except Exception:
+            if not watch.aborted:
+                raise
+        finally:
+            watch.stop()
+            result["load_peak_rss_mib"] = watch.peak_mib
+        if watch.aborted:
+            result["aborted"] = watch.aborted
+            log(f"stopped after {watch.aborted['after_s']:.0f} s: {watch.aborted}")
+            return result
+        result["load_s"] = time.monotonic() - started
         for source in ("synthetic", "unvotes"):
             shutil.rmtree(work / source, ignore_errors=True)
         started = time.monotonic()
@@ -156,6 +243,7 @@ def measure_size(statements: int) -> dict:
             log(f"{name}: {SEQUENTIAL} requests one at a time, then wrk at {CONCURRENCY} connections "
                 f"for {bench.DURATION}s")
             sequential = one_at_a_time(server, endpoint["paths"])
+            endpoint["slowest_path"] = sequential["slowest_path"]
             before = server.metrics()
             loaded = bench.wrk(server, endpoint["paths"], CONCURRENCY)
             after = server.metrics()
@@ -172,6 +260,8 @@ def measure_size(statements: int) -> dict:
         for server in bench.RUNNING:
             server.stop()
         bench.RUNNING.clear()
+        stop_cluster(data_dir)
+        time.sleep(1)
         shutil.rmtree(work, ignore_errors=True)
     return result
 
@@ -181,17 +271,27 @@ def millions(n: int) -> str:
 
 
 def table(results: dict) -> str:
-    sizes = results["sizes"]
+    sizes = [r for r in results["sizes"] if "endpoints" in r]
     lines = ["| size | statements | signatures | synthetic import | UN votes import | signatures/s "
-             "(synthetic) | database | matrix load | ready |", "|---|---|---|---|---|---|---|---|---|"]
-    for r in sizes:
+             "(synthetic) | import peak RSS | database | matrix load | ready |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results["sizes"]:
+        rss = r.get("load_peak_rss_mib", {})
+        if "aborted" in r:
+            a = r["aborted"]
+            lines.append(f"| {r['synthetic_statements']:,} statements: loading stopped after {a['after_s']:.0f} s, "
+                         f"{a['available_mib']} MiB available, {a['children']} MiB resident | | | | | | | | | |")
+            continue
         d, load = r["dataset"], r["load"]
         syn, un = load.get("synthetic", {}), load.get("unvotes", {})
         rate = syn["signatures"] / syn["seconds"] if syn else 0
         lines.append(f"| {millions(d['signatures'])} | {d['statements']:,} | {d['signatures']:,} | "
                      f"{syn.get('seconds', 0):.1f} s | {un.get('seconds', 0):.1f} s | {rate:,.0f} | "
+                     f"{rss.get('import synthetic', 0) / 1024:.1f} GiB | "
                      f"{d['database_bytes'] / 2**30:.2f} GiB | {r['alignment_matrix_load_s']:.1f} s | "
                      f"{r['ready_s']:.1f} s |")
+    if not sizes:
+        return "\n".join(lines)
     head = "| endpoint | " + " | ".join(
         f"{millions(r['dataset']['signatures'])} p50 / p99 ms | {millions(r['dataset']['signatures'])} req/s"
         for r in sizes)
@@ -229,6 +329,8 @@ def main() -> None:
         report = table(results)
         (OUT / "scale.md").write_text(report + "\n")
         print("\n" + report + "\n", flush=True)
+        if "aborted" in results["sizes"][-1]:
+            break  # the sizes are meant to grow: the next would not fit either
     with open(OUT / "scale-plans.txt", "w") as f:
         for r in results["sizes"]:
             for name, p in r.get("plans", {}).items():
