@@ -33,7 +33,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / "target" / "release" / "signatories"
+BIN = Path(os.environ.get("BENCH_BIN", ROOT / "target" / "release" / "signatories"))
 OUT = Path(os.environ.get("BENCH_OUT", ROOT / "bench" / "out"))
 STATEMENTS = int(os.environ.get("BENCH_STATEMENTS", "50000"))
 SEED = int(os.environ.get("BENCH_SEED", "42"))
@@ -90,11 +90,15 @@ class Server:
         self.process = subprocess.Popen([str(BIN), "serve"], env=self.env)
         RUNNING.append(self)
         self.base = f"http://127.0.0.1:{self.port}"
-        for _ in range(600):
+        # The service loads its alignment matrix (every signature) before it is ready.
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
             try:
                 if urllib.request.urlopen(self.base + "/readyz", timeout=1).status == 200:
                     return
             except OSError:
+                if self.process.poll() is not None:
+                    break
                 time.sleep(0.1)
         raise SystemExit("the service did not become ready")
 
@@ -262,14 +266,14 @@ def server_side_ms(before: dict, after: dict, route: str) -> float:
 
 # --- the run -----------------------------------------------------------------------------
 
-def load_dataset(data_dir: Path, work: Path) -> dict:
+def load_dataset(data_dir: Path, work: Path, statements: int = STATEMENTS) -> dict:
     env = dict(os.environ, SIGNATORIES_DATA_DIR=str(data_dir), RUST_LOG="warn")
     env.pop("DATABASE_URL", None)
     timings = {}
     run([str(BIN), "migrate"], env=env)
-    if STATEMENTS:
-        log(f"generating {STATEMENTS} synthetic statements (seed {SEED})")
-        run([str(BIN), "generate", "--seed", str(SEED), "--statements", str(STATEMENTS), str(work / "synthetic")],
+    if statements:
+        log(f"generating {statements} synthetic statements (seed {SEED})")
+        run([str(BIN), "generate", "--seed", str(SEED), "--statements", str(statements), str(work / "synthetic")],
             env=env)
         started = time.monotonic()
         report = json.loads(run([str(BIN), "import", "--offline", str(work / "synthetic")], env=env, capture=True))
