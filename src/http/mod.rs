@@ -8,6 +8,7 @@ mod changes;
 mod conditional;
 mod countries;
 mod docs;
+mod download;
 mod health;
 mod listing;
 mod metrics;
@@ -235,6 +236,7 @@ pub fn app(state: AppState) -> Router {
         .merge(changes::router())
         .merge(analytics::router())
         .merge(participations::router())
+        .route_layer(axum::middleware::from_fn(download::byte_order_mark))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             conditional::conditional_get,
