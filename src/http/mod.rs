@@ -9,6 +9,7 @@ mod conditional;
 mod countries;
 mod docs;
 mod download;
+mod explorer;
 mod health;
 mod listing;
 mod metrics;
@@ -263,6 +264,12 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(metrics::router())
         .merge(docs::router())
+        .merge(
+            explorer::router().route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                conditional::conditional_get,
+            )),
+        )
         .merge(v1)
         .route_layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
