@@ -23,7 +23,7 @@ TARGET = ROOT / "assets/explorer/world.tsv"
 WIDTH, HEIGHT = 960, 424
 SOUTH, NORTH = -58.0, 84.0
 # Areas below this (in square viewBox units) also get a dot.
-SMALL = 12.0
+SMALL = 40.0
 
 
 def natural_earth(lon, lat):

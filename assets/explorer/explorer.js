@@ -165,8 +165,8 @@ async function statementView(main, id) {
       h("ul", { class: "countries" }, members.map((p) => h("li", {}, countryLink(p.country),
         p.joined_on ? ` (joined ${p.joined_on})` : "",
         p.withdrawn_on ? ` (withdrew ${p.withdrawn_on})` : "")))))),
-    s.sources.length ? [h("h2", {}, "Sources"),
-      h("ul", {}, s.sources.map((source) => h("li", {}, h("a", { href: source.url, rel: "noopener" }, source.url))))] : "");
+    h("section", { class: "sources" }, s.sources.length ? h("h2", {}, "Sources") : "",
+      h("ul", {}, s.sources.map((source) => h("li", {}, h("a", { href: source.url, rel: "noopener" }, source.url))))));
 }
 
 async function countryView(main, code) {

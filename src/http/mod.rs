@@ -265,10 +265,16 @@ pub fn app(state: AppState) -> Router {
         .merge(metrics::router())
         .merge(docs::router())
         .merge(
-            explorer::router().route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                conditional::conditional_get,
-            )),
+            // The charts query the store like the API: cached and rate-limited like it.
+            explorer::router()
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    conditional::conditional_get,
+                ))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    admission::limit_rate,
+                )),
         )
         .merge(v1)
         .route_layer(axum::middleware::from_fn_with_state(

@@ -70,6 +70,7 @@ async function open(path, { width = 1280, height = 900, name } = {}) {
     .catch(() => problems.push("the page never finished loading"));
   check(problems.length === 0, `${path} loads cleanly${problems.length ? ": " + problems.join("; ") : ""}`);
   check(await page.locator(".error").count() === 0, `${path} shows no error`);
+  check(!(await page.locator("body").textContent()).includes("[object"), `${path} shows no object as text`);
   if (name) await page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
   return { page, context };
 }
@@ -91,6 +92,8 @@ async function open(path, { width = 1280, height = 900, name } = {}) {
 // The counter-letter's map: its signatories supportive, Qatar withdrawn, no one else.
 {
   const { page, context } = await open(`/explore/statements/${COUNTER_LETTER}`, { name: "statement" });
+  // The first screen alone, as the README shows it (docs/explorer.png).
+  await page.screenshot({ path: join(out, "explorer.png") });
   const drawn = new Map(await page.locator("figure svg path[data-stance]").evaluateAll(
     (paths) => paths.map((p) => [p.dataset.code, p.dataset.stance])));
   const shapes = new Set(await page.locator("figure svg path[data-code]").evaluateAll(
