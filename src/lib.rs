@@ -12,6 +12,7 @@ pub mod embedded;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod progress;
 pub mod store;
 pub mod tabular;
 pub mod transfer;

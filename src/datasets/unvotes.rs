@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::countries::Countries;
 use super::csv_file;
 use crate::domain::Role;
+use crate::progress::Progress;
 use crate::transfer::rows::{SignatoryRow, StatementRow, TopicRow};
 use crate::validation::slugify;
 
@@ -186,7 +187,9 @@ pub fn convert_unvotes(from: &Path, out: &Path) -> anyhow::Result<UnvotesReport>
         .collect();
     let mut counts: HashMap<u32, i64> = HashMap::new();
     let mut writer = csv_file(out, "signatories.csv")?;
+    let progress = Progress::rows("unvotes: votes");
     records(from, "un_votes.csv.gz", |line, vote: Vote| {
+        progress.inc(1);
         let Some((slug, date)) = held.get(&vote.rcid) else {
             bail!(
                 "un_votes.csv.gz:{line}: roll call {} is not in un_roll_calls",
@@ -242,6 +245,7 @@ pub fn convert_unvotes(from: &Path, out: &Path) -> anyhow::Result<UnvotesReport>
     })?;
     writer.flush()?;
 
+    progress.phase("unvotes: votes done, writing roll calls");
     let mut writer = csv_file(out, "statements.csv")?;
     for roll_call in &roll_calls {
         let votes = counts.get(&roll_call.rcid).copied().unwrap_or(0);

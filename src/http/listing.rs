@@ -36,6 +36,8 @@ impl Format {
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|accept| accept.contains("text/csv"));
+        // `bom=true` is checked here like every parameter; `download` adds the mark.
+        params.one::<bool>("bom");
         params.choice("format", if accepts_csv { Self::Csv } else { Self::Json })
     }
 }

@@ -8,6 +8,8 @@ mod changes;
 mod conditional;
 mod countries;
 mod docs;
+mod download;
+mod explorer;
 mod health;
 mod listing;
 mod metrics;
@@ -277,6 +279,7 @@ pub fn app(state: AppState) -> Router {
         .merge(changes::router())
         .merge(analytics::router())
         .merge(participations::router())
+        .route_layer(axum::middleware::from_fn(download::byte_order_mark))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             conditional::conditional_get,
@@ -303,6 +306,18 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(metrics::router())
         .merge(docs::router())
+        .merge(
+            // The charts query the store like the API: cached and rate-limited like it.
+            explorer::router()
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    conditional::conditional_get,
+                ))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    admission::limit_rate,
+                )),
+        )
         .merge(v1)
         .route_layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),

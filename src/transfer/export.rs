@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use sqlx::PgPool;
 
 use super::rows::{CountryRow, SignatoryRow, SourceRow, StatementRow, TopicRow};
+use crate::progress::Progress;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
@@ -137,10 +138,12 @@ async fn write_file<R: Serialize + DeserializeOwned + Default + Send + Unpin + '
     let mut writer =
         RowWriter::create::<R>(&dir.join(format!("{name}.{}", format.extension())), format)?;
     let mut rows = sqlx::query_scalar::<_, sqlx::types::Json<R>>(sql).fetch(db);
+    let progress = Progress::rows(format!("export {name}"));
     let mut count = 0;
     while let Some(sqlx::types::Json(row)) = rows.try_next().await? {
         writer.write(&row)?;
         count += 1;
+        progress.inc(1);
     }
     writer.finish()?;
     Ok(count)

@@ -67,6 +67,58 @@ async fn csv_returns_every_matching_row_for_a_spreadsheet() {
     );
 }
 
+/// Excel reads a CSV as UTF-8 only after a byte order mark; every other tool reads the
+/// mark as part of the first column's name, so it comes only when asked for.
+#[tokio::test]
+async fn excel_gets_a_byte_order_mark_only_when_it_asks() {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let app = TestApp::spawn().await;
+    for uri in [
+        "/v1/statements?format=csv",
+        "/v1/countries/CIV/statements?format=csv",
+        "/v1/statements/hrc41-letter-supportive-2019-07-12/signatories?format=csv",
+        "/v1/participations?country=QAT&format=csv",
+        "/v1/stats/stances?group_by=year&format=csv",
+        "/v1/topics/xinjiang/switchers?format=csv",
+        "/v1/statements/compare?a=hrc41-letter-supportive-2019-07-12\
+         &b=unga77-statement-critical-2022-10-31&format=csv",
+    ] {
+        let plain = app.get(uri).await;
+        let excel = app.get(&format!("{uri}&bom=true")).await;
+        assert_eq!(excel.status, StatusCode::OK, "{uri}");
+        assert!(!plain.body.starts_with(BOM), "{uri}: no mark by default");
+        assert_eq!(&excel.body[..3], BOM, "{uri}");
+        assert_eq!(
+            excel.body[3..],
+            plain.body[..],
+            "{uri}: the same rows after the mark"
+        );
+        assert_eq!(
+            excel.header("content-disposition"),
+            plain.header("content-disposition")
+        );
+        assert!(
+            plain
+                .header("content-disposition")
+                .unwrap()
+                .ends_with(".csv\""),
+            "{uri}: a file name"
+        );
+        assert_ne!(
+            excel.header("etag"),
+            plain.header("etag"),
+            "other bytes, other tag"
+        );
+    }
+    let json = app.get("/v1/statements?limit=1&bom=true").await;
+    assert_eq!(json.body[0], b'{', "JSON is never marked");
+    let problem = app
+        .get("/v1/statements?format=csv&bom=yes")
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(problem["errors"][0]["field"], "bom");
+}
+
 #[tokio::test]
 async fn bad_input_is_a_400_naming_the_parameter() {
     let app = TestApp::spawn().await;

@@ -8,6 +8,7 @@ mod changes_feed;
 mod compare;
 mod conventions;
 mod countries;
+mod explorer;
 mod helpers;
 mod import_export;
 mod invariants;

@@ -148,11 +148,16 @@ const METHODS: [Method; 5] = [
     Method::DELETE,
 ];
 
-/// Every `.route("…", …)` path in the HTTP layer's source, however it is wrapped.
+/// Every `.route("…", …)` path in the HTTP layer's source, however it is wrapped. The
+/// explorer's pages and charts (`http/explorer/`) are HTML and SVG for people, not part
+/// of the API, so they are left out here on purpose (tests/api/explorer.rs covers them).
 fn routed_paths() -> BTreeSet<String> {
     fn scan(dir: &std::path::Path, paths: &mut BTreeSet<String>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
+            if path.ends_with("src/http/explorer") {
+                continue;
+            }
             if path.is_dir() {
                 scan(&path, paths);
                 continue;

@@ -24,6 +24,7 @@ use self::vocabulary::{Forum, TOPICS, Topic};
 use super::countries::{Countries, SeedCountry};
 use super::csv_file;
 use crate::domain::{Role, Stance, StatementKind};
+use crate::progress::Progress;
 use crate::transfer::rows::{SignatoryRow, StatementRow, TopicRow};
 
 mod random;
@@ -93,7 +94,9 @@ pub fn generate(options: &GenerateOptions, out: &Path) -> anyhow::Result<Generat
 
     let mut statements = csv_file(out, "statements.csv")?;
     let mut signatories = csv_file(out, "signatories.csv")?;
+    let progress = Progress::of("generate statements", outlines.len() as u64);
     for (number, outline) in outlines.iter().enumerate() {
+        progress.inc(1);
         let (statement, rows) = statement(
             number + 1,
             width,

@@ -34,6 +34,7 @@ use self::merge::Writing;
 use self::read::{read_file, read_file_aside};
 pub use self::report::{ImportReport, InvalidRows, Tally};
 use super::rows::{CountryRow, SignatoryRow, SourceRow, StatementRow, TopicRow};
+use crate::progress::Progress;
 
 /// What to import from where, and how.
 #[derive(Debug, Clone)]
@@ -69,6 +70,7 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
         bail!("{} is not a directory", dir.display());
     }
     let started = Instant::now();
+    let progress = Progress::rows("import: reading and checking files");
     // The signatories file, by far the largest, is read on a thread of its own while the
     // other files are read, checked and written. Nothing is committed unless every row
     // of every file is good.
@@ -111,7 +113,9 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
         _ => {}
     }
     let mut writing = None;
+    progress.set_rows(report.rows_read as u64);
     if problems.is_empty() {
+        progress.phase("import: writing countries, topics and statements");
         let mut tx = Writing::begin(db, &options.actor, options.offline).await?;
         tx.statements(&batch, &mut report).await?;
         writing = Some(tx);
@@ -121,6 +125,8 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
     problems.extend(reading_problems);
     if let Some(file) = &signatories {
         report.rows_read += file.rows.len();
+        progress.set_rows(report.rows_read as u64);
+        progress.phase("import: checking signatories");
         batch.signatures = Some(check_signatures(file, &known, &mut problems));
     }
     for file in [
@@ -150,11 +156,15 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
         elapsed_ms = started.elapsed().as_millis() as u64,
         "import: files read and checked"
     );
+    progress.phase("import: writing signatories and sources");
     writing.lists(&batch, &mut report).await?;
+    progress.phase("import: committing");
     writing.finish(options.dry_run).await?;
     if !options.dry_run {
+        progress.phase("import: vacuuming and analysing");
         vacuum_imported(db).await?;
     }
+    progress.phase("import: done");
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "import: done"
