@@ -7,6 +7,11 @@
 const STANCES = ["critical", "supportive", "neutral", "abstain", "withdrawn", "yes", "no"];
 const KINDS = ["joint_letter", "joint_statement", "recorded_vote", "resolution"];
 
+/** "1 country", "2 countries". */
+function countriesCount(n) {
+  return `${n} ${n === 1 ? "country" : "countries"}`;
+}
+
 /** An element with attributes and children (strings become text). */
 function h(tag, attributes, ...children) {
   const element = document.createElement(tag);
@@ -159,7 +164,7 @@ async function statementView(main, id) {
     apiBox(url, `/v1/statements/${encodeURIComponent(id)}/signatories?format=csv`),
     await chart(map + ".svg", "Each country coloured by its effective stance in this statement; grey: not taking part."),
     embedBox(map, map + ".svg"),
-    h("h2", {}, `${s.participant_count} countries by stance`),
+    h("h2", {}, `${countriesCount(s.participant_count)} by stance`),
     h("div", { class: "groups" }, groups.map(([stance, members]) => h("section", {},
       h("h3", {}, chip(stance), `${members.length}`),
       h("ul", { class: "countries" }, members.map((p) => h("li", {}, countryLink(p.country),
@@ -227,7 +232,7 @@ async function topicView(main, slug) {
       table(["Date", "Statement", "Critical so far", "Supportive so far"],
         timeline.data.map((e) => [e.issued_on, statementLink(e.statement_id, e.title),
           String(e.cumulative.critical), String(e.cumulative.supportive)]))),
-    h("h2", {}, `${switchers.data.length} countries that changed sides`),
+    h("h2", {}, `${countriesCount(switchers.data.length)} that changed sides`),
     apiBox(switchersUrl, withCsv(`/v1/topics/${topic.slug}/switchers`)),
     table(["Country", "Sides, in order (first – last statement)"],
       switchers.data.map((s) => [countryLink(s.country),
