@@ -144,9 +144,16 @@ def read_csvlog(data_dir: Path) -> list[list[str]]:
 
 
 def statements_between(rows: list[list[str]], start: str, end: str) -> list[tuple[str, list[str | None]]]:
-    """The statements logged after marker `start` and before `end` by the service."""
+    """The statements logged after marker `start` and before `end` by the service for the
+    request, leaving out the session of the alignment matrix's catch-up after a write
+    (the one session that sets its transaction's isolation level)."""
     inside, found = False, []
+    window = itertools.dropwhile(lambda row: start not in row[13], rows)
+    catch_up = {row[5] for row in itertools.takewhile(lambda row: end not in row[13], window)
+                if "set transaction isolation level" in row[13]}
     for row in rows:
+        if row[5] in catch_up:
+            continue
         message, detail = row[13], row[14]
         if start in message:
             inside = True
