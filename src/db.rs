@@ -108,11 +108,12 @@ pub fn session_settings(options: PgConnectOptions) -> PgConnectOptions {
     options.options([("plan_cache_mode", "force_custom_plan"), ("jit", "off")])
 }
 
-/// The settings of sessions that keep PostgreSQL's choice of plan (`auto`): after five
-/// executions of a prepared statement, its generic plan when that costs no more than
-/// planning afresh. For queries that plan alike for every parameter.
+/// The settings of sessions that plan each prepared statement once, for any parameters
+/// (`force_generic_plan`). For queries that plan alike for every parameter: left to
+/// choose (`auto`), PostgreSQL kept planning them afresh, since a generic plan's cost
+/// for an unknown `LIMIT` looks higher than a custom one's.
 pub fn keeping_generic_plans(options: PgConnectOptions) -> PgConnectOptions {
-    options.options([("plan_cache_mode", "auto")])
+    options.options([("plan_cache_mode", "force_generic_plan")])
 }
 
 /// The settings of a serving session: [`session_settings`] and the statement timeout
