@@ -114,14 +114,7 @@ impl Replicated {
     /// Stops the standby (a fast shutdown: its sessions are ended) and waits for it.
     pub fn stop_standby(&self) {
         let launcher = self.standby.launcher().unwrap();
-        let pid: i32 = std::fs::read_to_string(self.standby.data_dir().join("postmaster.pid"))
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
+        let pid = postmaster_pid(self.standby.data_dir());
         nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(pid),
             nix::sys::signal::Signal::SIGINT,
@@ -181,4 +174,16 @@ fn postgres_user() -> Option<nix::unistd::User> {
     nix::unistd::geteuid()
         .is_root()
         .then(|| nix::unistd::User::from_name("postgres").unwrap().unwrap())
+}
+
+/// The pid of the postmaster running a cluster, from its `postmaster.pid`.
+pub fn postmaster_pid(data_dir: &std::path::Path) -> i32 {
+    std::fs::read_to_string(data_dir.join("postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
 }

@@ -4,7 +4,6 @@
 //! one is started again by its operator). A second service on the same embedded
 //! cluster is refused.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -15,6 +14,7 @@ use signatories::embedded::{Cluster, ClusterOptions};
 use crate::helpers::binary::{
     http_get, http_request, signatories_bin, start_service, terminate, wait_until_ready,
 };
+use crate::helpers::replication::postmaster_pid;
 
 const ADMIN_KEY: &str = "outage-drill-admin-key-0123456789";
 
@@ -69,17 +69,6 @@ fn writers(address: &str, stop: &Arc<AtomicBool>) -> Vec<JoinHandle<Vec<Write>>>
             })
         })
         .collect()
-}
-
-fn postmaster_pid(data_dir: &Path) -> i32 {
-    std::fs::read_to_string(data_dir.join("postmaster.pid"))
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
 }
 
 fn kill_hard(pid: i32) {
