@@ -406,3 +406,124 @@ async fn the_import_command_reports_and_rejects_bad_rows_with_their_lines() {
         "{stderr}"
     );
 }
+
+/// Statements `ids` as a statements file, undated lists aside.
+fn statements_file(ids: &[String]) -> String {
+    let mut file = String::from("slug,title,kind,forum,session,date,stance,lead_country\n");
+    for id in ids {
+        file.push_str(&format!(
+            "{id},Letter {id},joint_letter,HRC,HRC58,2025-01-01,critical,FRA\n"
+        ));
+    }
+    file
+}
+
+#[tokio::test]
+async fn a_statements_rows_may_lie_apart_in_the_file_and_are_audited_as_one_list() {
+    let app = TestApp::spawn().await;
+    let ids = [
+        "apart-a-2025-01-01".to_owned(),
+        "apart-b-2025-01-01".to_owned(),
+    ];
+    let [a, b] = &ids;
+    let signatories = format!(
+        "statement_slug,country_iso3,role\n{a},FRA,signatory\n{b},FRA,signatory\n\
+         {a},DEU,signatory\n{b},DEU,signatory\n"
+    );
+    let twice = format!("{signatories}{a},FRA,signatory\n");
+    let before = app.snapshot().await;
+    let dir = write_files(&[
+        ("statements.csv", &statements_file(&ids)),
+        ("signatories.csv", &twice),
+    ]);
+    let err = transfer::import(&app.db, &options(dir.path()))
+        .await
+        .unwrap_err();
+    let invalid = err.downcast_ref::<InvalidRows>().expect("bad rows");
+    assert_eq!(
+        invalid.0,
+        [format!(
+            "{}:6: country_iso3: FRA appears twice for {a}",
+            dir.path().join("signatories.csv").display()
+        )]
+    );
+    assert_eq!(app.snapshot().await, before, "nothing was written");
+
+    let dir = write_files(&[
+        ("statements.csv", &statements_file(&ids)),
+        ("signatories.csv", &signatories),
+    ]);
+    let report = transfer::import(&app.db, &options(dir.path()))
+        .await
+        .unwrap();
+    assert_eq!(report.signatories.created, 4);
+    for id in &ids {
+        let listed = app.get(&format!("/v1/statements/{id}")).await.json();
+        let mut countries: Vec<&str> = listed["signatories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["country"]["code"].as_str().unwrap())
+            .collect();
+        countries.sort_unstable();
+        assert_eq!(countries, ["DEU", "FRA"], "{id}");
+        let feed = app
+            .get(&format!("/v1/changes?entity=signatories&entity_id={id}"))
+            .await
+            .json();
+        let entries = feed["data"].as_array().unwrap();
+        assert_eq!(entries.len(), 1, "one entry for {id}: {entries:#?}");
+        assert_eq!(entries[0]["before"], json!([]));
+        assert_eq!(
+            entries[0]["after"],
+            json!([
+                {"country": "DEU", "role": "signatory"},
+                {"country": "FRA", "role": "signatory"}
+            ])
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bad_row_deep_in_a_long_signatories_file_leaves_everything_as_it_was() {
+    let app = TestApp::spawn().await;
+    let countries: Vec<String> = sqlx::query_scalar(
+        "select code from country where ended_on is null order by code limit 150",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let ids: Vec<String> = (0..200)
+        .map(|i| format!("long-{i:03}-2025-01-01"))
+        .collect();
+    // Rows enough for several parts of the streamed copy before the bad one.
+    let mut signatories = String::from("statement_slug,country_iso3,role,note\n");
+    for id in &ids {
+        for country in &countries {
+            signatories.push_str(&format!(
+                "{id},{country},signatory,a note to lengthen the row\n"
+            ));
+        }
+    }
+    let bad_line = ids.len() * countries.len() + 2;
+    signatories.push_str(&format!("{},FRA,nonsense,\n", ids[0]));
+    let before = app.snapshot().await;
+    let dir = write_files(&[
+        ("statements.csv", &statements_file(&ids)),
+        ("signatories.csv", &signatories),
+    ]);
+    let err = transfer::import(&app.db, &options(dir.path()))
+        .await
+        .unwrap_err();
+    let invalid = err.downcast_ref::<InvalidRows>().expect("bad rows");
+    assert_eq!(invalid.0.len(), 2, "{:#?}", invalid.0);
+    assert!(
+        invalid
+            .0
+            .iter()
+            .all(|p| p.contains(&format!("signatories.csv:{bad_line}: "))),
+        "{:#?}",
+        invalid.0
+    );
+    assert_eq!(app.snapshot().await, before, "nothing was written");
+}

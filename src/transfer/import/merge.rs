@@ -2,19 +2,20 @@
 //! table's rows are staged and merged by its `merge_*.sql`, which counts and audits
 //! what it changes; new signatory lists are copied straight in.
 
-use std::collections::HashSet;
 use std::time::Instant;
 
-use chrono::NaiveDate;
 use serde::Serialize;
+use sqlx::postgres::PgCopyIn;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use super::Batch;
-use super::check_lists::Signature;
 use super::indexes::{SetAside, Unneeded};
 use super::report::{ImportReport, Tally};
-use super::stage::{copy_rows, create_staging, stage};
-use crate::domain::Role;
+use super::signatories::{Part, Streamed};
+use super::stage::{analyze, copy_file, create_staging, stage};
+use crate::progress::Progress;
 use crate::store::changes;
 
 const MERGE_COUNTRIES: &str = include_str!("merge_countries.sql");
@@ -23,6 +24,12 @@ const MERGE_STATEMENTS: &str = include_str!("merge_statements.sql");
 const MERGE_STATEMENT_TOPICS: &str = include_str!("merge_statement_topics.sql");
 const MERGE_SIGNATURES: &str = include_str!("merge_signatures.sql");
 const MERGE_SOURCES: &str = include_str!("merge_sources.sql");
+const AUDIT_SCATTERED_LISTS: &str = include_str!("audit_scattered_lists.sql");
+const COPY_NEW_SIGNATURES: &str = "copy signature (statement_id, country_code, role, joined_on, withdrawn_on, source_url, note, issued_on) \
+     from stdin (format csv, force_not_null (note))";
+const STAGE_SIGNATURES: &str = "copy import_signature from stdin (format csv)";
+const COPY_AUDIT: &str =
+    "copy change (entity, entity_id, action, actor, before, after) from stdin (format csv)";
 
 /// The import's write transaction; dropped unfinished, it is rolled back.
 pub(super) struct Writing<'a> {
@@ -48,7 +55,7 @@ impl<'a> Writing<'a> {
     /// Countries, topics and statements: what the other files refer to.
     pub(super) async fn statements(
         &mut self,
-        batch: &Batch<'_>,
+        batch: &Batch,
         report: &mut ImportReport,
     ) -> anyhow::Result<()> {
         if let Some(countries) = &batch.countries {
@@ -88,15 +95,12 @@ impl<'a> Writing<'a> {
         Ok(())
     }
 
-    /// Signatories and sources, once the statements are written.
-    pub(super) async fn lists(
+    /// Sources, once the statements are written.
+    pub(super) async fn sources(
         &mut self,
-        batch: &Batch<'_>,
+        batch: &Batch,
         report: &mut ImportReport,
     ) -> anyhow::Result<()> {
-        if let Some(signatures) = &batch.signatures {
-            report.signatories = self.merge_signatures(signatures).await?;
-        }
         if let Some(sources) = &batch.sources {
             report.sources = self.merge("import_source", sources, MERGE_SOURCES).await?;
         }
@@ -125,11 +129,10 @@ impl<'a> Writing<'a> {
         let started = Instant::now();
         stage(&mut self.tx, table, rows).await?;
         let copied = started.elapsed();
-        let (created, updated, deleted): (i64, i64, i64) =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.to_owned()))
-                .bind(self.actor)
-                .fetch_one(&mut *self.tx)
-                .await?;
+        let tally: (i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_owned()))
+            .bind(self.actor)
+            .fetch_one(&mut *self.tx)
+            .await?;
         tracing::info!(
             table,
             rows = rows.len(),
@@ -137,40 +140,104 @@ impl<'a> Writing<'a> {
             merge_ms = (started.elapsed() - copied).as_millis() as u64,
             "import: merged"
         );
-        Ok(Tally {
-            created,
-            updated,
-            deleted,
-        })
+        Ok(tally.into())
     }
 
-    /// Signatures in two parts. The rows of statements that hold none yet are all
-    /// new: they are copied straight into `signature` (so a first import skips
-    /// staging, comparing and sorting them) and audited as they are copied. The rest
-    /// are staged and merged, which also empties the lists of the statements file's
-    /// statements that the signatories file no longer lists.
-    async fn merge_signatures(&mut self, signatures: &[Signature<'_>]) -> anyhow::Result<Tally> {
-        let mut ids: Vec<&str> = signatures.iter().map(|s| s.statement_id).collect();
-        ids.dedup();
-        // Inside the transaction and under the writers' lock, so no one adds any meanwhile.
-        let stored: HashSet<String> = sqlx::query_scalar(
-            "select id from unnest($1::text[]) id where exists (select 1 from signature g where g.statement_id = id)",
+    /// The statements that hold signatures, before any are imported; queried inside
+    /// the transaction and under the writers' lock, so no one adds any meanwhile.
+    pub(super) async fn holding_signatures(&mut self) -> anyhow::Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "select s.id from statement s where exists (select 1 from signature g where g.statement_id = s.id)",
         )
-        .bind(&ids)
         .fetch_all(&mut *self.tx)
-        .await?
-        .into_iter()
-        .collect();
-        let (listed, new): (Vec<&Signature>, Vec<&Signature>) = signatures
-            .iter()
-            .partition(|s| stored.contains(s.statement_id));
-        let mut tally = self
-            .merge("import_signature", &listed, MERGE_SIGNATURES)
-            .await?;
+        .await?)
+    }
 
+    /// Writes the signatories file as `streaming` reads it (signatories.rs), its new
+    /// lists as they arrive in `parts`. One COPY, so that the triggers that check and
+    /// count the rows run once over all of them: in parts, each part would update the
+    /// same tally and span rows again. `holding`: the statements that held signatures
+    /// before (`holding_signatures`).
+    pub(super) async fn signatures(
+        &mut self,
+        parts: &mut mpsc::Receiver<Part>,
+        streaming: JoinHandle<anyhow::Result<Streamed>>,
+        holding: &[String],
+        progress: &Progress,
+    ) -> anyhow::Result<(Streamed, Tally)> {
         let started = Instant::now();
-        // The copy's tally trigger adds rows to the forum tallies in no order, which go
-        // in faster without their keys, built afresh after; their merge joins the rows
+        let first = loop {
+            match parts.recv().await {
+                Some(part) if part.csv.is_empty() => progress.inc(part.rows_read),
+                next => break next,
+            }
+        };
+        let copying = match first {
+            Some(first) => Some(self.copy_new_lists(first, parts, progress).await?),
+            None => None,
+        };
+        let mut streamed = streaming.await??;
+        let created = match (copying, &streamed.kept) {
+            (Some(copy), Some(_)) => copy.finish().await?,
+            (Some(copy), None) => {
+                copy.abort("the signatories file has bad rows").await?;
+                0
+            }
+            (None, _) => 0,
+        };
+        let Some(kept) = streamed.kept.take() else {
+            return Ok((streamed, Tally::default()));
+        };
+        let copied = started.elapsed();
+        let audited_before: i64 = sqlx::query_scalar("select coalesce(max(id), 0) from change")
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let entries = copy_file(&mut self.tx, COPY_AUDIT, kept.audit).await?;
+        if !kept.scattered.is_empty() {
+            sqlx::query(AUDIT_SCATTERED_LISTS)
+                .bind(audited_before)
+                .bind(&kept.scattered)
+                .bind(self.actor)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        tracing::info!(
+            rows = created,
+            statements = entries,
+            copy_ms = copied.as_millis() as u64,
+            audit_ms = (started.elapsed() - copied).as_millis() as u64,
+            "import: new signatory lists copied"
+        );
+        let started = Instant::now();
+        let staged = copy_file(&mut self.tx, STAGE_SIGNATURES, kept.listed).await?;
+        analyze(&mut self.tx, "import_signature").await?;
+        let tally: (i64, i64, i64) = sqlx::query_as(MERGE_SIGNATURES)
+            .bind(self.actor)
+            .bind(holding)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let mut tally = Tally::from(tally);
+        tracing::info!(
+            table = "import_signature",
+            rows = staged,
+            merge_ms = started.elapsed().as_millis() as u64,
+            "import: merged"
+        );
+        tally.created += created as i64;
+        Ok((streamed, tally))
+    }
+
+    /// Sets the tables' keys aside for the new lists the file is expected to hold,
+    /// then copies `first` and the parts after it into `signature`.
+    async fn copy_new_lists(
+        &mut self,
+        first: Part,
+        parts: &mut mpsc::Receiver<Part>,
+        progress: &Progress,
+    ) -> anyhow::Result<PgCopyIn<&mut PgConnection>> {
+        let expected = usize::try_from(first.expected_new_rows).unwrap_or(usize::MAX);
+        // The tally trigger adds rows to the forum tallies in no order, which go in
+        // faster without their keys, built afresh after; their merge joins the rows
         // it counts on by hashing, not through the key.
         for table in [
             "signature",
@@ -178,100 +245,16 @@ impl<'a> Writing<'a> {
             "stance_tally_by_forum_all_kinds",
         ] {
             self.set_aside
-                .before_load(&mut self.tx, table, new.len(), Unneeded::AlsoPrimaryKey)
+                .before_load(&mut self.tx, table, expected, Unneeded::AlsoPrimaryKey)
                 .await?;
         }
-        // One COPY, so that the triggers that check and count the rows run once over
-        // all of them: in parts, each part would update the same tally and span rows
-        // again.
-        tally.created += copy_rows(
-            &mut self.tx,
-            "copy signature (statement_id, country_code, role, joined_on, withdrawn_on, source_url, note) \
-             from stdin (format csv, force_not_null (note))",
-            new.iter(),
-        )
-        .await? as i64;
-        let copied = started.elapsed();
-        let entries = audit_new_lists(&mut self.tx, &new, self.actor).await?;
-        tracing::info!(
-            rows = new.len(),
-            statements = entries,
-            copy_ms = copied.as_millis() as u64,
-            audit_ms = (started.elapsed() - copied).as_millis() as u64,
-            "import: new signatory lists copied"
-        );
-        Ok(tally)
-    }
-}
-
-/// Copies one audit entry per statement of `new`, rows in key order, as
-/// merge_signatures.sql would write it; returns how many.
-async fn audit_new_lists(
-    conn: &mut PgConnection,
-    new: &[&Signature<'_>],
-    actor: &str,
-) -> anyhow::Result<u64> {
-    // The rows are in key order, so each statement's are together.
-    let lists = new.chunk_by(|a, b| a.statement_id == b.statement_id);
-    copy_rows(
-        conn,
-        "copy change (entity, entity_id, action, actor, before, after) from stdin (format csv)",
-        lists.map(|rows| NewList::new(rows, actor)),
-    )
-    .await
-}
-
-/// The audit entry of a statement's new list, as merge_signatures.sql writes one: the
-/// list was empty before and holds these participations after.
-#[derive(Serialize)]
-struct NewList<'a> {
-    entity: &'static str,
-    entity_id: &'a str,
-    action: &'static str,
-    actor: &'a str,
-    before: &'static str,
-    after: String,
-}
-
-impl<'a> NewList<'a> {
-    fn new(rows: &[&'a Signature<'a>], actor: &'a str) -> Self {
-        let after: Vec<Listed> = rows.iter().map(|s| Listed::from(*s)).collect();
-        Self {
-            entity: "signatories",
-            entity_id: rows[0].statement_id,
-            action: "update",
-            actor,
-            before: "[]",
-            after: serde_json::to_string(&after).expect("a serialisable list"),
+        let mut copy = self.tx.copy_in_raw(COPY_NEW_SIGNATURES).await?;
+        progress.inc(first.rows_read);
+        copy.send(first.csv).await?;
+        while let Some(part) = parts.recv().await {
+            progress.inc(part.rows_read);
+            copy.send(part.csv).await?;
         }
-    }
-}
-
-/// A participation as the audit trail lists it (`participation_content` in
-/// merge_signatures.sql): fields without a value are left out.
-#[derive(Serialize)]
-struct Listed<'a> {
-    country: &'a str,
-    role: Role,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    joined_on: Option<NaiveDate>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    withdrawn_on: Option<NaiveDate>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source_url: Option<&'a str>,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    note: &'a str,
-}
-
-impl<'a> From<&'a Signature<'a>> for Listed<'a> {
-    fn from(s: &'a Signature<'a>) -> Self {
-        Self {
-            country: s.country_code,
-            role: s.role,
-            joined_on: s.joined_on,
-            withdrawn_on: s.withdrawn_on,
-            source_url: s.source_url.as_deref(),
-            note: s.note,
-        }
+        Ok(copy)
     }
 }

@@ -1,6 +1,8 @@
--- Each statement in the import gets exactly the signatures listed for it.
+-- Each statement in the import gets exactly the signatures listed for it. The
+-- staged rows are those of statements that held signatures before the import ($2);
+-- the other statements' lists were copied in whole (merge.rs).
 with covered as (
-    select id as statement_id from import_statement
+    select id as statement_id from import_statement join unnest($2::text[]) holding (id) using (id)
     union
     select statement_id from import_signature
 ), existing as materialized (
@@ -36,9 +38,8 @@ with covered as (
     -- random.
     insert into signature (statement_id, country_code, role, joined_on, withdrawn_on, source_url, note, issued_on)
     select i.statement_id, i.country_code, i.role, i.joined_on, i.withdrawn_on, i.source_url, coalesce(i.note, ''),
-           s.issued_on
+           i.issued_on
     from import_signature i
-    join statement s on s.id = i.statement_id
     where not exists (select 1 from existing e
                       where e.statement_id = i.statement_id and e.country_code = i.country_code)
     order by i.statement_id, i.country_code

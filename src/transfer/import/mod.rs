@@ -6,34 +6,38 @@
 //! A statement in the statements file is the truth about itself: when a signatories
 //! (or sources) file is given, each statement it covers gets exactly the rows listed.
 //!
-//! One module per step: `read` the files, `check` the rows that others refer to and
-//! `check_lists` each statement's lists, `stage` them and `merge` them in, with
-//! `indexes` set aside during large loads; `report` what changed.
+//! One module per step: `read` the files, `check` the rows that others refer to,
+//! `check_sources` and `check_signatures` each statement's lists, `stage` them and
+//! `merge` them in, with `indexes` set aside during large loads; `report` what
+//! changed. The signatories file is streamed (`signatories`), written as it is read.
 
 mod check;
-mod check_lists;
+mod check_signatures;
+mod check_sources;
 mod indexes;
 mod merge;
 mod read;
 mod report;
+mod signatories;
 mod stage;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::bail;
 use sqlx::PgPool;
+use tokio::sync::mpsc;
 
 use self::check::{
     Country, Known, Statement, Topic, check_countries, check_statements, check_topics,
 };
-use self::check_lists::{
-    Signature, Source, check_signatures, check_sources, sources_from_statements,
-};
+use self::check_sources::{Source, check_sources, sources_from_statements};
 use self::merge::Writing;
-use self::read::{read_file, read_file_aside};
+use self::read::{find_file, read_file};
 pub use self::report::{ImportReport, InvalidRows, Tally};
-use super::rows::{CountryRow, SignatoryRow, SourceRow, StatementRow, TopicRow};
+use self::signatories::Destination;
+use super::rows::{CountryRow, SourceRow, StatementRow, TopicRow};
 use crate::progress::Progress;
 
 /// What to import from where, and how.
@@ -52,13 +56,12 @@ pub struct ImportOptions {
     pub offline: bool,
 }
 
-/// Every file checked and turned into typed rows.
+/// Every file but the signatories checked and turned into typed rows.
 #[derive(Default)]
-struct Batch<'a> {
+struct Batch {
     countries: Option<Vec<Country>>,
     topics: Option<Vec<Topic>>,
     statements: Option<Vec<Statement>>,
-    signatures: Option<Vec<Signature<'a>>>,
     sources: Option<Vec<Source>>,
 }
 
@@ -71,15 +74,12 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
     }
     let started = Instant::now();
     let progress = Progress::rows("import: reading and checking files");
-    // The signatories file, by far the largest, is read on a thread of its own while the
-    // other files are read, checked and written. Nothing is committed unless every row
-    // of every file is good.
-    let reading = read_file_aside::<SignatoryRow>(dir.clone(), "signatories");
     let mut problems = Vec::new();
     let countries = read_file::<CountryRow>(dir, "countries", &mut problems)?;
     let topics = read_file::<TopicRow>(dir, "topics", &mut problems)?;
     let statements = read_file::<StatementRow>(dir, "statements", &mut problems)?;
     let sources = read_file::<SourceRow>(dir, "sources", &mut problems)?;
+    let signatories = find_file(dir, "signatories")?;
     let mut report = ImportReport {
         dry_run: options.dry_run,
         ..ImportReport::default()
@@ -88,6 +88,22 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
         + topics.as_ref().map_or(0, |f| f.rows.len())
         + statements.as_ref().map_or(0, |f| f.rows.len())
         + sources.as_ref().map_or(0, |f| f.rows.len());
+    report.files = [
+        countries.as_ref().map(|f| &f.file),
+        topics.as_ref().map(|f| &f.file),
+        statements.as_ref().map(|f| &f.file),
+        sources.as_ref().map(|f| &f.file),
+    ]
+    .into_iter()
+    .flatten()
+    .cloned()
+    .collect();
+    if report.files.is_empty() && signatories.is_none() {
+        bail!(
+            "{} holds none of countries, topics, statements, signatories or sources (.csv or .ndjson)",
+            dir.display()
+        );
+    }
 
     let mut known = Known::load(db).await?;
     let mut batch = Batch::default();
@@ -112,52 +128,51 @@ pub async fn import(db: &PgPool, options: &ImportOptions) -> anyhow::Result<Impo
         }
         _ => {}
     }
-    let mut writing = None;
     progress.set_rows(report.rows_read as u64);
+    // Nothing is committed unless every row of every file is good: with a problem,
+    // the files are only checked to the end; a transaction dropped unfinished is
+    // rolled back.
+    let mut writing = None;
     if problems.is_empty() {
-        progress.phase("import: writing countries, topics and statements");
+        progress.phase("import: writing countries, topics, statements and sources");
         let mut tx = Writing::begin(db, &options.actor, options.offline).await?;
         tx.statements(&batch, &mut report).await?;
+        tx.sources(&batch, &mut report).await?;
         writing = Some(tx);
     }
-
-    let (signatories, reading_problems) = reading.await??;
-    problems.extend(reading_problems);
-    if let Some(file) = &signatories {
-        report.rows_read += file.rows.len();
-        progress.set_rows(report.rows_read as u64);
-        progress.phase("import: checking signatories");
-        batch.signatures = Some(check_signatures(file, &known, &mut problems));
+    if let Some(path) = signatories {
+        progress.phase("import: reading, checking and writing signatories");
+        let known = Arc::new(known);
+        let (parts, mut receiving) = mpsc::channel(2);
+        let streamed = match &mut writing {
+            Some(writing) => {
+                let holding = writing.holding_signatures().await?;
+                let destination = Destination {
+                    holding: holding.iter().cloned().collect(),
+                    actor: options.actor.clone(),
+                    parts,
+                };
+                let streaming = signatories::stream(path, known, Some(destination));
+                let (streamed, tally) = writing
+                    .signatures(&mut receiving, streaming, &holding, &progress)
+                    .await?;
+                report.signatories = tally;
+                streamed
+            }
+            None => signatories::stream(path, known, None).await??,
+        };
+        report.rows_read += streamed.rows_read;
+        report.files.push(streamed.file);
+        problems.extend(streamed.problems);
     }
-    for file in [
-        countries.as_ref().map(|f| &f.file),
-        topics.as_ref().map(|f| &f.file),
-        statements.as_ref().map(|f| &f.file),
-        signatories.as_ref().map(|f| &f.file),
-        sources.as_ref().map(|f| &f.file),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        report.files.push(file.clone());
-    }
-    if report.files.is_empty() {
-        bail!(
-            "{} holds none of countries, topics, statements, signatories or sources (.csv or .ndjson)",
-            dir.display()
-        );
-    }
-    // A transaction dropped unfinished is rolled back.
-    let (true, Some(mut writing)) = (problems.is_empty(), writing) else {
+    let (true, Some(writing)) = (problems.is_empty(), writing) else {
         return Err(InvalidRows(problems).into());
     };
     tracing::info!(
         rows = report.rows_read,
         elapsed_ms = started.elapsed().as_millis() as u64,
-        "import: files read and checked"
+        "import: files read, checked and written"
     );
-    progress.phase("import: writing signatories and sources");
-    writing.lists(&batch, &mut report).await?;
     progress.phase("import: committing");
     writing.finish(options.dry_run).await?;
     if !options.dry_run {

@@ -11,6 +11,17 @@ pub struct Tally {
     pub deleted: i64,
 }
 
+/// A merge's (created, updated, deleted).
+impl From<(i64, i64, i64)> for Tally {
+    fn from((created, updated, deleted): (i64, i64, i64)) -> Self {
+        Self {
+            created,
+            updated,
+            deleted,
+        }
+    }
+}
+
 /// The files an import read and what it changed in each table (or would have
 /// changed, on a dry run).
 #[derive(Debug, Default, Clone, Serialize)]

@@ -16,7 +16,7 @@ create temp table import_statement (
 ) on commit drop;
 create temp table import_signature (
     statement_id text, country_code text, role signature_role, joined_on date, withdrawn_on date,
-    source_url text, note text
+    source_url text, note text, issued_on date
 ) on commit drop;
 create temp table import_source (
     statement_id text, ordinal integer, url text, title text, publisher text, accessed_on date
