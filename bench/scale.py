@@ -43,7 +43,7 @@ SEQUENTIAL = int(os.environ.get("SCALE_SEQUENTIAL", "200"))
 CONCURRENCY = int(os.environ.get("SCALE_CONCURRENCY", "16"))
 EXPLAIN = os.environ.get("SCALE_EXPLAIN", "1") == "1"
 # The loading is stopped when the machine's available memory falls below this (MiB):
-# `import` holds every row it reads until it commits, and the machine is shared.
+# the machine is shared.
 MIN_AVAILABLE_MIB = int(os.environ.get("SCALE_MIN_AVAILABLE_MIB", "1024"))
 # The rows of the table, in order; bench.py's GET endpoints come first, then these.
 EXTRA = ["country_statements", "statements_page", "stats_by_year_and_topic_as_of"]
