@@ -31,7 +31,7 @@ impl CountryCodes {
         version: &RequestVersion,
         written: &str,
     ) -> AppResult<Option<String>> {
-        let Some(version) = &version.0 else {
+        let Some(version) = version.get() else {
             return countries::code_of(&mut *db.acquire().await?, written).await;
         };
         let held = self.read_at.read().expect("not poisoned").clone();
@@ -50,6 +50,12 @@ impl CountryCodes {
 
 /// The data version `conditional_get` read for this request, if it did.
 pub struct RequestVersion(Option<DataVersion>);
+
+impl RequestVersion {
+    pub fn get(&self) -> Option<&DataVersion> {
+        self.0.as_ref()
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestVersion {
     type Rejection = std::convert::Infallible;

@@ -22,8 +22,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::sync::LazyLock;
 
+use sqlx::PgPool;
+
 use super::AppState;
 use super::conditional::{Fixed, data_version};
+use super::reference::RequestVersion;
+use super::replicas::Reader;
 use crate::error::{AppError, AppResult};
 use crate::store::keyset::ListQuery;
 use crate::store::timeline::TimelineEntry;
@@ -114,28 +118,31 @@ async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
 
 async fn statement_page(
     State(state): State<AppState>,
+    reader: Reader,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    statements::load(&mut *state.db.acquire().await?, &id, false).await?;
+    statements::load(&mut *reader.db.acquire().await?, &id, false).await?;
     Ok(page(State(state), headers).await)
 }
 
 async fn country_page(
     State(state): State<AppState>,
+    reader: Reader,
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    countries::from_path(&state.db, &code).await?;
+    countries::from_path(&reader.db, &code).await?;
     Ok(page(State(state), headers).await)
 }
 
 async fn topic_page(
     State(state): State<AppState>,
+    reader: Reader,
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    topics::slug_from_path(&state.db, &slug).await?;
+    topics::slug_from_path(&reader.db, &slug).await?;
     Ok(page(State(state), headers).await)
 }
 
@@ -161,10 +168,14 @@ struct Chart {
     table: String,
 }
 
-/// The date the data last changed, for the source line.
-async fn data_date(state: &AppState) -> AppResult<String> {
-    let version = data_version(&state.db).await?;
-    Ok(version.changed_at.format("%-d %B %Y").to_string())
+/// The date the data last changed, for the source line: from the version read for
+/// the request, or from `db` when none was.
+async fn data_date(db: &PgPool, version: &RequestVersion) -> AppResult<String> {
+    let changed_at = match version.get() {
+        Some(version) => version.changed_at,
+        None => data_version(db).await?.changed_at,
+    };
+    Ok(changed_at.format("%-d %B %Y").to_string())
 }
 
 fn svg_response(svg: String) -> Response {
@@ -197,14 +208,14 @@ fn embed_page(chart: Chart) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
-async fn map_chart(state: &AppState, id: &str) -> AppResult<Chart> {
-    let mut conn = state.db.acquire().await?;
+async fn map_chart(db: &PgPool, version: &RequestVersion, id: &str) -> AppResult<Chart> {
+    let mut conn = db.acquire().await?;
     let detail = statements::load_detail(&mut conn, id, false).await?;
     drop(conn);
     let (statement, signatories) = (detail.statement, detail.signatories);
     let source = format!(
         "Source: Signatories, /v1/statements/{id} · data of {}",
-        data_date(state).await?
+        data_date(db, version).await?
     );
     let mut table = String::from(
         "<table><thead><tr><th scope=\"col\">Country</th><th scope=\"col\">Stance</th>\
@@ -229,24 +240,34 @@ async fn map_chart(state: &AppState, id: &str) -> AppResult<Chart> {
     })
 }
 
-async fn map_svg(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Response> {
-    Ok(svg_response(map_chart(&state, &id).await?.svg))
+async fn map_svg(
+    reader: Reader,
+    version: RequestVersion,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    Ok(svg_response(
+        map_chart(&reader.db, &version, &id).await?.svg,
+    ))
 }
 
-async fn map_embed(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Response> {
-    Ok(embed_page(map_chart(&state, &id).await?))
+async fn map_embed(
+    reader: Reader,
+    version: RequestVersion,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    Ok(embed_page(map_chart(&reader.db, &version, &id).await?))
 }
 
-async fn timeline_chart(state: &AppState, slug: &str) -> AppResult<Chart> {
-    let slug = topics::slug_from_path(&state.db, slug).await?;
-    let topic = topics::load(&mut *state.db.acquire().await?, slug.as_str()).await?;
+async fn timeline_chart(db: &PgPool, version: &RequestVersion, slug: &str) -> AppResult<Chart> {
+    let slug = topics::slug_from_path(db, slug).await?;
+    let topic = topics::load(&mut *db.acquire().await?, slug.as_str()).await?;
     let ListQuery { mut rows, .. } = timeline::timeline(&slug, (None, None), None, None);
     rows.push(" limit ").push_bind(TIMELINE_MAX);
-    let entries: Vec<TimelineEntry> = rows.build_query_as().fetch_all(&state.db).await?;
+    let entries: Vec<TimelineEntry> = rows.build_query_as().fetch_all(db).await?;
     let slug = slug.as_str();
     let source = format!(
         "Source: Signatories, /v1/topics/{slug}/timeline · data of {}",
-        data_date(state).await?
+        data_date(db, version).await?
     );
     let mut table = String::from(
         "<table><thead><tr><th scope=\"col\">Date</th><th scope=\"col\">Statement</th>\
@@ -273,15 +294,21 @@ async fn timeline_chart(state: &AppState, slug: &str) -> AppResult<Chart> {
 }
 
 async fn timeline_svg(
-    State(state): State<AppState>,
+    reader: Reader,
+    version: RequestVersion,
     Path(slug): Path<String>,
 ) -> AppResult<Response> {
-    Ok(svg_response(timeline_chart(&state, &slug).await?.svg))
+    Ok(svg_response(
+        timeline_chart(&reader.db, &version, &slug).await?.svg,
+    ))
 }
 
 async fn timeline_embed(
-    State(state): State<AppState>,
+    reader: Reader,
+    version: RequestVersion,
     Path(slug): Path<String>,
 ) -> AppResult<Response> {
-    Ok(embed_page(timeline_chart(&state, &slug).await?))
+    Ok(embed_page(
+        timeline_chart(&reader.db, &version, &slug).await?,
+    ))
 }
