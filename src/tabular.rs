@@ -16,6 +16,20 @@ pub fn csv_header<R: Serialize + Default>() -> Vec<u8> {
     bytes[..end].to_vec()
 }
 
+/// The column names of a CSV of `R` rows, as its header line gives them.
+pub fn csv_columns<R: Serialize + Default>() -> Vec<String> {
+    let header = csv_header::<R>();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(header.as_slice());
+    reader
+        .records()
+        .next()
+        .and_then(Result::ok)
+        .map(|record| record.iter().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
 /// The first characters that make a spreadsheet read a cell as a formula.
 const FORMULA_STARTS: &[u8] = b"=+-@\t\r";
 

@@ -9,6 +9,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use super::AppState;
+use super::fields::{Fields, Item, Sparse};
 use super::listing::{DEFAULT_LIMIT, MAX_LIMIT, link_with_cursor};
 use super::params::{Choice, Params};
 use super::replicas::Reader;
@@ -52,10 +53,23 @@ struct FeedPage {
     more: bool,
 }
 
-#[derive(Debug, Serialize)]
-struct Feed {
-    data: Vec<Change>,
+#[derive(Serialize)]
+struct Feed<'a> {
+    data: Sparse<'a, [Change]>,
     page: FeedPage,
+}
+
+impl Item for Change {
+    const FIELDS: &'static [&'static str] = &[
+        "id",
+        "entity",
+        "entity_id",
+        "action",
+        "actor",
+        "changed_at",
+        "before",
+        "after",
+    ];
 }
 
 const FEED_SORT: &str = "id";
@@ -96,6 +110,7 @@ async fn list_changes(
     });
     let entity_id = params.one::<String>("entity_id");
     let limit = params.bounded("limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
+    let fields = Fields::json::<Change>(&mut params);
     let after = match since.as_deref().map(Cursor::decode) {
         None => 0,
         Some(Some(cursor)) if cursor.sort == FEED_SORT => cursor.id.parse::<i64>().unwrap_or(-1),
@@ -127,7 +142,7 @@ async fn list_changes(
         // cheap).
         [(header::CACHE_CONTROL, "no-cache")],
         Json(Feed {
-            data: rows,
+            data: Sparse::new(fields.as_ref(), rows.as_slice()),
             page: FeedPage {
                 limit,
                 next_cursor,

@@ -1,5 +1,5 @@
 //! What every list shares: keyset pagination with opaque cursors, the page envelope
-//! and `Link` header, `count=exact`, and CSV output streamed row by row.
+//! and `Link` header, `count=exact`, `fields=`, and CSV output streamed row by row.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
@@ -11,6 +11,7 @@ use serde::Serialize;
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
 
+use super::fields::{Fields, Item, Sparse};
 use super::params::{Choice, Params};
 use super::replicas::Exports;
 use crate::error::{AppError, AppResult};
@@ -60,15 +61,22 @@ pub struct Paging {
     pub cursor: Option<Cursor>,
     pub with_total: bool,
     pub format: Format,
+    pub fields: Option<Fields>,
 }
 
 impl Paging {
-    /// Reads `limit`, `cursor`, `count` and `format`; a cursor made for another sort
-    /// order is rejected rather than silently misread.
-    pub fn parse(params: &mut Params, headers: &HeaderMap, sort: &str) -> Self {
+    /// Reads `limit`, `cursor`, `count`, `format` and `fields` of a list of `R` items
+    /// exported as `C` rows; a cursor made for another sort order is rejected rather
+    /// than silently misread.
+    pub fn parse<R: Item, C: Serialize + Default>(
+        params: &mut Params,
+        headers: &HeaderMap,
+        sort: &str,
+    ) -> Self {
         let limit = params.bounded("limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
         let with_total = params.choice("count", Count::None) == Count::Exact;
         let format = Format::negotiate(params, headers);
+        let fields = Fields::negotiated::<R, C>(params, format);
         let cursor = params
             .token("cursor")
             .and_then(|token| match Cursor::decode(&token) {
@@ -94,6 +102,7 @@ impl Paging {
             cursor: cursor.filter(|_| format == Format::Json),
             with_total,
             format,
+            fields,
         }
     }
 
@@ -111,13 +120,20 @@ pub struct PageInfo {
     pub total: Option<i64>,
 }
 
-/// `{"data": [...], "page": {...}}` with a `Link: <…>; rel="next"` header.
-#[derive(Debug, Serialize)]
+/// `{"data": [...], "page": {...}}` with a `Link: <…>; rel="next"` header; with
+/// `fields`, each item holds only the fields selected.
+#[derive(Debug)]
 pub struct Page<T> {
     pub data: Vec<T>,
     pub page: PageInfo,
-    #[serde(skip)]
     next_link: Option<String>,
+    fields: Option<Fields>,
+}
+
+#[derive(Serialize)]
+struct PageBody<'a, T> {
+    data: Sparse<'a, [T]>,
+    page: &'a PageInfo,
 }
 
 impl<T> Page<T> {
@@ -147,6 +163,7 @@ impl<T> Page<T> {
                 total,
             },
             next_link,
+            fields: paging.fields.clone(),
         }
     }
 }
@@ -166,9 +183,12 @@ pub fn link_with_cursor(uri: &Uri, cursor: &str) -> String {
 
 impl<T: Serialize> IntoResponse for Page<T> {
     fn into_response(self) -> Response {
-        let link = self.next_link.clone();
-        let mut response = axum::Json(self).into_response();
-        if let Some(link) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        let mut response = axum::Json(PageBody {
+            data: Sparse::new(self.fields.as_ref(), self.data.as_slice()),
+            page: &self.page,
+        })
+        .into_response();
+        if let Some(link) = self.next_link.and_then(|l| HeaderValue::from_str(&l).ok()) {
             response.headers_mut().insert(header::LINK, link);
         }
         response
@@ -223,7 +243,7 @@ where
                     }
                 }
             });
-        return Ok(csv_stream(file_stem, rows));
+        return Ok(csv_stream(file_stem, paging.fields.clone(), rows));
     }
     let ListQuery {
         rows: mut page_query,
@@ -265,20 +285,28 @@ where
 }
 
 /// A CSV response streamed from the database, one record per row, so that an export
-/// of any size holds only one row in memory. `R::default()` gives the header. Cells
-/// that a spreadsheet would run as formulas are made text (`neutralise_formulas`).
-pub fn csv_stream<R, S>(file_stem: &str, rows: S) -> Response
+/// of any size holds only one row in memory. `R::default()` gives the header; with
+/// `fields`, the columns selected, in their order. Cells that a spreadsheet would run
+/// as formulas are made text (`neutralise_formulas`).
+pub fn csv_stream<R, S>(file_stem: &str, fields: Option<Fields>, rows: S) -> Response
 where
     R: Serialize + Default + Send + 'static,
     S: Stream<Item = Result<R, AppError>> + Send + 'static,
 {
-    let header_line = crate::tabular::csv_header::<R>();
-    let records = rows.map(|row| {
+    let header_line = match &fields {
+        Some(fields) => fields.csv_header(),
+        None => crate::tabular::csv_header::<R>(),
+    };
+    let records = rows.map(move |row| {
         row.and_then(|row| {
             let mut writer = csv::WriterBuilder::new()
                 .has_headers(false)
                 .from_writer(Vec::new());
-            writer.serialize(row).map_err(anyhow::Error::from)?;
+            match &fields {
+                Some(fields) => writer.serialize(fields.select(&row).map_err(anyhow::Error::from)?),
+                None => writer.serialize(row),
+            }
+            .map_err(anyhow::Error::from)?;
             writer
                 .into_inner()
                 .map(|record| crate::tabular::neutralise_formulas(&record))

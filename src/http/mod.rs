@@ -10,6 +10,7 @@ mod countries;
 mod docs;
 mod download;
 mod explorer;
+mod fields;
 mod health;
 mod listing;
 mod metrics;

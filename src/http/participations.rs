@@ -10,6 +10,7 @@ use axum::routing::get;
 use chrono::NaiveDate;
 
 use super::AppState;
+use super::fields::Item;
 use super::listing::{Paging, list_response};
 use super::params::Params;
 use super::replicas::Reader;
@@ -21,6 +22,21 @@ use crate::store::participations::{self, ParticipationFilter, ParticipationRecor
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/participations", get(list_participations))
+}
+
+impl Item for ParticipationRecord {
+    const FIELDS: &'static [&'static str] = &[
+        "statement_id",
+        "statement_issued_on",
+        "country_code",
+        "role",
+        "effective_stance",
+        "joined_on",
+        "withdrawn_on",
+        "effective_on",
+        "source_url",
+        "note",
+    ];
 }
 
 /// By statement id, then country code: signature's primary key.
@@ -39,7 +55,11 @@ async fn list_participations(
     let stances = params.many::<EffectiveStance>("stance");
     let (from, to) = params.date_range();
     let as_of = params.one::<NaiveDate>("as_of");
-    let paging = Paging::parse(&mut params, &headers, PARTICIPATION_SORT);
+    let paging = Paging::parse::<ParticipationRecord, ParticipationRecord>(
+        &mut params,
+        &headers,
+        PARTICIPATION_SORT,
+    );
     params.finish()?;
 
     let filter = ParticipationFilter {

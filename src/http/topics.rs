@@ -12,6 +12,7 @@ use super::AppState;
 use super::auth::Editor;
 use super::body::{self, JsonBody};
 use super::conditional::{check_if_match, created, tag_of, tagged_json};
+use super::fields::{Fields, Item, Sparse};
 use super::listing::{Paging, list_response};
 use super::params::Params;
 use super::replicas::Reader;
@@ -27,6 +28,20 @@ pub fn router() -> Router<AppState> {
         .route("/v1/topics/{slug}", get(get_topic).patch(update_topic))
 }
 
+impl Item for Topic {
+    const FIELDS: &'static [&'static str] = &[
+        "slug",
+        "name",
+        "description",
+        "statement_count",
+        "first_issued_on",
+        "last_issued_on",
+        "created_at",
+        "updated_at",
+        "version",
+    ];
+}
+
 const TOPIC_SORT: &str = "slug";
 
 async fn list_topics(
@@ -35,7 +50,7 @@ async fn list_topics(
     headers: HeaderMap,
     mut params: Params,
 ) -> AppResult<Response> {
-    let paging = Paging::parse(&mut params, &headers, TOPIC_SORT);
+    let paging = Paging::parse::<Topic, Topic>(&mut params, &headers, TOPIC_SORT);
     params.finish()?;
     list_response(
         &reader.exports,
@@ -56,11 +71,15 @@ async fn list_topics(
 async fn get_topic(
     reader: Reader,
     Path(slug): Path<String>,
-    params: Params,
+    mut params: Params,
 ) -> AppResult<Response> {
+    let fields = Fields::json::<Topic>(&mut params);
     params.finish()?;
     let topic = topics::load(&mut *reader.db.acquire().await?, &slug).await?;
-    Ok(tagged_json(StatusCode::OK, &topic))
+    Ok(tagged_json(
+        StatusCode::OK,
+        &Sparse::new(fields.as_ref(), &topic),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]

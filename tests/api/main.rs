@@ -9,6 +9,7 @@ mod compare;
 mod conventions;
 mod countries;
 mod explorer;
+mod fields;
 mod helpers;
 mod import_export;
 mod invariants;

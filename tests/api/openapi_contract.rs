@@ -1,12 +1,17 @@
 //! The OpenAPI document is the contract: every response a test receives is checked
 //! against the schema of its operation and status, and the router's routes and the
 //! document's operations must match both ways.
+//!
+//! One rule adapts the schemas: a request with `fields=` is answered with items that
+//! hold only the fields selected. Its item schema (the one whose properties are the
+//! names the operation's `fields` parameter allows) then requires exactly the
+//! selected properties and forbids the others; those present still match their schemas.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use axum::body::Body;
-use axum::http::{Method, StatusCode};
+use axum::http::{Method, StatusCode, Uri};
 use serde_json::Value;
 
 use crate::helpers::{TestApp, TestResponse};
@@ -66,18 +71,92 @@ fn follow(value: &Value, pointer: String) -> (Value, String) {
     }
 }
 
-fn validator(pointer: &str) -> Arc<jsonschema::Validator> {
+/// The names of a request's `fields=`, when it has one.
+fn selected_fields(uri: &Uri) -> Option<Vec<String>> {
+    let names: Vec<String> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .filter(|(name, _)| name == "fields")
+        .flat_map(|(_, value)| {
+            value
+                .split(',')
+                .map(|name| name.trim().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    (!names.is_empty()).then_some(names)
+}
+
+/// The spec as a request selecting `selected` of `operation`'s items sees it: each
+/// schema whose properties are the names `fields` allows there requires the selected
+/// ones and forbids the others.
+fn sparse_spec(operation: &Value, selected: &[String]) -> Value {
+    let parameter = operation["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|parameter| follow(parameter, String::new()).0)
+        .find(|parameter| parameter["name"] == "fields")
+        .expect("an operation answering fields= documents it");
+    let allowed: BTreeSet<&str> = parameter["schema"]["items"]["enum"]
+        .as_array()
+        .expect("fields lists its names")
+        .iter()
+        .map(|name| name.as_str().unwrap())
+        .collect();
+    let mut spec = SPEC.clone();
+    let mut items = 0;
+    for schema in spec["components"]["schemas"]
+        .as_object_mut()
+        .unwrap()
+        .values_mut()
+    {
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        if properties
+            .keys()
+            .map(String::as_str)
+            .collect::<BTreeSet<_>>()
+            != allowed
+        {
+            continue;
+        }
+        for (name, property) in properties.iter_mut() {
+            if !selected.contains(name) {
+                *property = Value::Bool(false);
+            }
+        }
+        schema["required"] = serde_json::json!(selected);
+        items += 1;
+    }
+    assert!(
+        items > 0,
+        "no schema has exactly the properties {allowed:?} that fields allows"
+    );
+    spec
+}
+
+/// The validator of the schema at `pointer`; with `sparse` (an operation and the
+/// fields a request selected), of that schema in the spec as [`sparse_spec`] adapts it.
+fn validator(pointer: &str, sparse: Option<(&Value, &[String])>) -> Arc<jsonschema::Validator> {
+    let key = match sparse {
+        Some((_, selected)) => format!("{pointer}?fields={}", selected.join(",")),
+        None => pointer.to_owned(),
+    };
     // A failed check in one test must not poison the cache for every other test.
     let mut cache = VALIDATORS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     cache
-        .entry(pointer.to_owned())
+        .entry(key)
         .or_insert_with(|| {
             // Path templates put braces in pointers; a URI fragment must escape them.
             let fragment = pointer.replace('{', "%7B").replace('}', "%7D");
             let schema = serde_json::json!({ "$ref": format!("{SPEC_URI}#{fragment}") });
-            let resource = jsonschema::Draft::Draft202012.create_resource(SPEC.clone());
+            let spec = match sparse {
+                Some((operation, selected)) => sparse_spec(operation, selected),
+                None => SPEC.clone(),
+            };
+            let resource = jsonschema::Draft::Draft202012.create_resource(spec);
             Arc::new(
                 jsonschema::options()
                     .with_draft(jsonschema::Draft::Draft202012)
@@ -91,7 +170,8 @@ fn validator(pointer: &str) -> Arc<jsonschema::Validator> {
 }
 
 /// Checks one response against the operation it answers, when the spec has one.
-pub fn check(method: &Method, path: &str, response: &TestResponse) {
+pub fn check(method: &Method, uri: &Uri, response: &TestResponse) {
+    let path = uri.path();
     let Some(template) = template_for(path) else {
         return;
     };
@@ -129,7 +209,9 @@ pub fn check(method: &Method, path: &str, response: &TestResponse) {
         format!("{response_pointer}/content/{}/schema", escape(media_type)),
     );
     let body: Value = serde_json::from_slice(&response.body).expect("a JSON body");
-    let errors: Vec<String> = validator(&schema_pointer)
+    let selected = selected_fields(uri).filter(|_| response.status == StatusCode::OK);
+    let sparse = selected.as_deref().map(|selected| (operation, selected));
+    let errors: Vec<String> = validator(&schema_pointer, sparse)
         .iter_errors(&body)
         .map(|e| format!("{} at {}", e, e.instance_path))
         .collect();

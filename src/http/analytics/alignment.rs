@@ -2,16 +2,18 @@
 //! took the same stance as this one in the statements both took part in, counted in
 //! the instance's in-memory matrix of participations (see `store::alignment`).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::collections::HashMap;
 
-use super::json_or_csv;
+use super::csv_rows;
 use crate::domain::Slug;
 use crate::error::AppResult;
 use crate::http::AppState;
+use crate::http::fields::{Fields, Item, Sparse};
 use crate::http::listing::Format;
 use crate::http::params::Params;
 use crate::http::replicas::Reader;
@@ -34,6 +36,11 @@ struct Alignment {
     agreement_in_ten_thousandths: u64,
 }
 
+impl Item for Alignment {
+    const FIELDS: &'static [&'static str] =
+        &["country", "shared", "agreed", "opposed", "agreement"];
+}
+
 impl Alignment {
     fn new(country: Country, counts: Counts) -> Self {
         // Rounded half up in integers, so that a share exactly halfway between two
@@ -50,12 +57,12 @@ impl Alignment {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct AlignmentReport {
+#[derive(Serialize)]
+struct AlignmentReport<'a> {
     country: Country,
     topic: Option<String>,
     min_shared: u32,
-    data: Vec<Alignment>,
+    data: Sparse<'a, [Alignment]>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -98,6 +105,7 @@ pub(super) async fn alignment(
     let topic = params.one::<Slug>("topic");
     let min_shared = params.bounded("min_shared", 1, 1, 100_000);
     let format = Format::negotiate(&mut params, &headers);
+    let fields = Fields::negotiated::<Alignment, AlignmentCsv>(&mut params, format);
     params.finish()?;
     let country = countries::from_path(&reader.db, &code).await?;
 
@@ -125,15 +133,18 @@ pub(super) async fn alignment(
     });
 
     let file_stem = format!("{}-alignment", country.code.to_lowercase());
-    Ok(json_or_csv(
-        format,
-        AlignmentReport {
+    Ok(match format {
+        Format::Json => Json(AlignmentReport {
             country,
             topic: topic.map(|t| t.as_str().to_owned()),
             min_shared,
-            data,
-        },
-        &file_stem,
-        |r| r.data.into_iter().map(AlignmentCsv::from).collect(),
-    ))
+            data: Sparse::new(fields.as_ref(), data.as_slice()),
+        })
+        .into_response(),
+        Format::Csv => csv_rows(
+            &file_stem,
+            fields,
+            data.into_iter().map(AlignmentCsv::from).collect(),
+        ),
+    })
 }

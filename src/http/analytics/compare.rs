@@ -1,14 +1,16 @@
 //! `GET /v1/statements/compare?a=…&b=…`: which countries took part in both statements,
 //! which in only one, and which took opposite sides in them.
 
+use axum::Json;
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sqlx::types::Json as SqlJson;
 
-use super::json_or_csv;
+use super::csv_rows;
 use crate::domain::Slug;
 use crate::error::AppResult;
+use crate::http::fields::{Fields, Item, Sparse};
 use crate::http::listing::Format;
 use crate::http::params::Params;
 use crate::http::replicas::Reader;
@@ -23,12 +25,16 @@ struct Counts {
     opposite_sides: usize,
 }
 
-#[derive(Debug, Serialize)]
-struct Comparison {
+#[derive(Serialize)]
+struct Comparison<'a> {
     a: Statement,
     b: Statement,
     counts: Counts,
-    countries: Vec<ComparedCountry>,
+    countries: Sparse<'a, [ComparedCountry]>,
+}
+
+impl Item for ComparedCountry {
+    const FIELDS: &'static [&'static str] = &["country", "presence", "a", "b", "opposite_sides"];
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -74,6 +80,7 @@ pub(super) async fn compare(
     let a = params.one::<Slug>("a");
     let b = params.one::<Slug>("b");
     let format = Format::negotiate(&mut params, &headers);
+    let fields = Fields::negotiated::<ComparedCountry, ComparedCountryCsv>(&mut params, format);
     for (name, given) in [("a", a.is_some()), ("b", b.is_some())] {
         if !given {
             params.reject(name, "is required: the id of a statement to compare");
@@ -103,20 +110,21 @@ pub(super) async fn compare(
         counts.opposite_sides += usize::from(c.opposite_sides);
     }
     let file_stem = format!("compare-{}-{}", a.id, b.id);
-    Ok(json_or_csv(
-        format,
-        Comparison {
+    Ok(match format {
+        Format::Json => Json(Comparison {
             a,
             b,
             counts,
-            countries,
-        },
-        &file_stem,
-        |c| {
-            c.countries
+            countries: Sparse::new(fields.as_ref(), countries.as_slice()),
+        })
+        .into_response(),
+        Format::Csv => csv_rows(
+            &file_stem,
+            fields,
+            countries
                 .into_iter()
                 .map(ComparedCountryCsv::from)
-                .collect()
-        },
-    ))
+                .collect(),
+        ),
+    })
 }

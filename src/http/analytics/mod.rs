@@ -11,12 +11,13 @@ mod stats;
 mod topic;
 
 use axum::Router;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use serde::Serialize;
 
 use super::AppState;
-use super::listing::{Format, csv_stream};
+use super::fields::Fields;
+use super::listing::csv_stream;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,22 +30,14 @@ pub fn router() -> Router<AppState> {
         .route("/v1/countries/{code}/alignment", get(alignment::alignment))
 }
 
-/// A whole (unpaged) answer: the JSON document, or its rows flattened for CSV.
-fn json_or_csv<T, C>(
-    format: Format,
-    document: T,
-    file_stem: &str,
-    csv_rows: impl FnOnce(T) -> Vec<C>,
-) -> Response
+/// The rows of a whole (unpaged) answer as CSV, with the columns `fields` selects.
+fn csv_rows<C>(file_stem: &str, fields: Option<Fields>, rows: Vec<C>) -> Response
 where
-    T: Serialize,
     C: Serialize + Default + Send + 'static,
 {
-    match format {
-        Format::Json => axum::Json(document).into_response(),
-        Format::Csv => {
-            let rows = csv_rows(document).into_iter().map(Ok);
-            csv_stream(file_stem, futures::stream::iter(rows))
-        }
-    }
+    csv_stream(
+        file_stem,
+        fields,
+        futures::stream::iter(rows.into_iter().map(Ok)),
+    )
 }

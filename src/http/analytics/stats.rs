@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::error::AppResult;
+use crate::http::fields::Item;
 use crate::http::listing::{CSV_BATCH, Format, Paging, list_response};
 use crate::http::params::{ParamValue, Params};
 use crate::http::replicas::Reader;
@@ -38,6 +39,39 @@ impl ParamValue for GroupBy {
                 format!("{value:?} is not one of: {}", names.join(", "))
             })
     }
+}
+
+impl Item for StanceGroup {
+    const FIELDS: &'static [&'static str] = &[
+        "year",
+        "region",
+        "subregion",
+        "forum",
+        "statement_id",
+        "statement_title",
+        "statement_issued_on",
+        "countries",
+        "participations",
+        "stance_counts",
+    ];
+}
+
+impl Item for Coverage {
+    const FIELDS: &'static [&'static str] = &[
+        "statement_id",
+        "title",
+        "kind",
+        "forum",
+        "session",
+        "issued_on",
+        "stance",
+        "reported_count",
+        "list_complete",
+        "signatory_count",
+        "participant_count",
+        "missing",
+        "held_share",
+    ];
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -109,7 +143,7 @@ pub(super) async fn stance_stats(
             .collect::<Vec<_>>()
             .join(","),
     };
-    let paging = Paging::parse(&mut params, &headers, &sort_name);
+    let paging = Paging::parse::<StanceGroup, StanceGroupCsv>(&mut params, &headers, &sort_name);
     params.finish()?;
 
     let page_rows = match paging.format {
@@ -143,7 +177,7 @@ pub(super) async fn coverage(
 ) -> AppResult<Response> {
     let filter = statement_filter(&mut params);
     let list_complete = params.one::<bool>("list_complete");
-    let paging = Paging::parse(&mut params, &headers, COVERAGE_SORT);
+    let paging = Paging::parse::<Coverage, Coverage>(&mut params, &headers, COVERAGE_SORT);
     params.finish()?;
 
     list_response(

@@ -9,12 +9,33 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::error::AppResult;
+use crate::http::fields::Item;
 use crate::http::listing::{CSV_BATCH, Format, Paging, list_response};
 use crate::http::params::Params;
 use crate::http::replicas::Reader;
 use crate::store::keyset::{Cursor, Reading};
 use crate::store::timeline::{self, SideSpan, Switcher, TimelineEntry};
 use crate::store::topics;
+
+impl Item for TimelineEntry {
+    const FIELDS: &'static [&'static str] = &[
+        "statement_id",
+        "title",
+        "kind",
+        "forum",
+        "session",
+        "issued_on",
+        "stance",
+        "reported_count",
+        "participant_count",
+        "stance_counts",
+        "cumulative",
+    ];
+}
+
+impl Item for Switcher {
+    const FIELDS: &'static [&'static str] = &["country", "sides", "latest"];
+}
 
 #[derive(Debug, Default, Serialize)]
 struct TimelineCsv {
@@ -79,7 +100,7 @@ pub(super) async fn timeline(
 ) -> AppResult<Response> {
     let (from, to) = params.date_range();
     let as_of = params.one::<NaiveDate>("as_of");
-    let paging = Paging::parse(&mut params, &headers, TIMELINE_SORT);
+    let paging = Paging::parse::<TimelineEntry, TimelineCsv>(&mut params, &headers, TIMELINE_SORT);
     params.finish()?;
     let topic = topics::slug_from_path(&reader.db, &slug).await?;
 
@@ -145,7 +166,7 @@ pub(super) async fn switchers(
     mut params: Params,
 ) -> AppResult<Response> {
     let as_of = params.one::<NaiveDate>("as_of");
-    let paging = Paging::parse(&mut params, &headers, SWITCHER_SORT);
+    let paging = Paging::parse::<Switcher, SwitcherCsv>(&mut params, &headers, SWITCHER_SORT);
     params.finish()?;
     let topic = topics::slug_from_path(&reader.db, &slug).await?;
     let page_rows = match paging.format {

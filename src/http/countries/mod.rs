@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::AppState;
 use super::conditional::tagged_json;
+use super::fields::{Fields, Item, Sparse};
 use super::listing::{Paging, list_response};
 use super::params::{Choice, Params};
 use super::reference::RequestVersion;
@@ -44,6 +45,38 @@ pub fn router() -> Router<AppState> {
         )
 }
 
+impl Item for Country {
+    const FIELDS: &'static [&'static str] = &[
+        "code",
+        "iso2",
+        "numeric_code",
+        "iso3166_3",
+        "name",
+        "official_name",
+        "common_name",
+        "region",
+        "subregion",
+        "intermediate_region",
+        "un_member",
+        "un_observer",
+        "un_admission_date",
+        "ended_on",
+        "successor_code",
+    ];
+}
+
+impl Item for Participation {
+    const FIELDS: &'static [&'static str] = &[
+        "statement",
+        "role",
+        "effective_stance",
+        "joined_on",
+        "withdrawn_on",
+        "effective_on",
+        "source_url",
+    ];
+}
+
 const COUNTRY_SORT: &str = "name";
 
 async fn list_countries(
@@ -56,7 +89,7 @@ async fn list_countries(
     let subregion = params.one::<String>("subregion");
     let un_member = params.one::<bool>("un_member");
     let q = params.one::<String>("q");
-    let paging = Paging::parse(&mut params, &headers, COUNTRY_SORT);
+    let paging = Paging::parse::<Country, Country>(&mut params, &headers, COUNTRY_SORT);
     params.finish()?;
 
     let filter = CountryFilter {
@@ -84,12 +117,14 @@ async fn list_countries(
 async fn get_country(
     reader: Reader,
     Path(code): Path<String>,
-    params: Params,
+    mut params: Params,
 ) -> AppResult<Response> {
+    let fields = Fields::json::<Country>(&mut params);
     params.finish()?;
+    let country = countries::from_path(&reader.db, &code).await?;
     Ok(tagged_json(
         StatusCode::OK,
-        &countries::from_path(&reader.db, &code).await?,
+        &Sparse::new(fields.as_ref(), &country),
     ))
 }
 
@@ -158,7 +193,7 @@ async fn list_country_statements(
     let as_of = params.one::<NaiveDate>("as_of");
     let order = params.choice("sort", DateOrder::Newest);
     let sort_name = order.name();
-    let paging = Paging::parse(&mut params, &headers, sort_name);
+    let paging = Paging::parse::<Participation, ParticipationCsv>(&mut params, &headers, sort_name);
     params.finish()?;
     let not_found = || AppError::NotFound(format!("Country {code:?}"));
     let written = CountryCode::parse(&code).map_err(|_| not_found())?;

@@ -5,11 +5,13 @@
 
 use axum::Json;
 use axum::extract::Path;
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::domain::{EffectiveStance, Slug};
 use crate::error::AppResult;
+use crate::http::fields::{Fields, Item, Sparse};
 use crate::http::params::Params;
 use crate::http::replicas::Reader;
 use crate::store::countries::{self, Country};
@@ -27,30 +29,43 @@ struct TopicStances {
     latest: StanceEvent,
 }
 
+impl Item for TopicStances {
+    const FIELDS: &'static [&'static str] = &[
+        "topic",
+        "latest_stance",
+        "latest_on",
+        "switched",
+        "sides",
+        "stances",
+        "latest",
+    ];
+}
+
 #[derive(Debug, Clone, Serialize)]
 struct TopicRef {
     slug: String,
     name: String,
 }
 
-#[derive(Debug, Serialize)]
-pub(super) struct CountryStances {
+#[derive(Serialize)]
+struct CountryStances<'a> {
     country: Country,
-    topics: Vec<TopicStances>,
+    topics: Sparse<'a, [TopicStances]>,
 }
 
 pub(super) async fn get_country_stances(
     reader: Reader,
     Path(code): Path<String>,
     mut params: Params,
-) -> AppResult<Json<CountryStances>> {
+) -> AppResult<Response> {
     let topic = params.one::<Slug>("topic");
     let as_of = params.one::<NaiveDate>("as_of");
+    let fields = Fields::json::<TopicStances>(&mut params);
     params.finish()?;
     let country = countries::from_path(&reader.db, &code).await?;
 
     let rows = stance_spans::of_country(&reader.db, &country.code, topic.as_ref(), as_of).await?;
-    let topics = rows
+    let topics: Vec<TopicStances> = rows
         .into_iter()
         .map(|row| {
             let latest = row.latest.0;
@@ -68,5 +83,9 @@ pub(super) async fn get_country_stances(
             }
         })
         .collect();
-    Ok(Json(CountryStances { country, topics }))
+    Ok(Json(CountryStances {
+        country,
+        topics: Sparse::new(fields.as_ref(), topics.as_slice()),
+    })
+    .into_response())
 }

@@ -13,8 +13,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::AppState;
+use super::fields::{Item, flattened};
 use crate::store::signatures::Signatory;
-use crate::store::statements::Statement;
+use crate::store::statements::{Statement, StatementDetail};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -41,6 +42,50 @@ pub fn router() -> Router<AppState> {
             "/v1/statements/{id}/sources/{source_id}",
             delete(write::delete_source),
         )
+}
+
+impl Item for Statement {
+    const FIELDS: &'static [&'static str] = &[
+        "id",
+        "title",
+        "kind",
+        "forum",
+        "session",
+        "issued_on",
+        "un_symbol",
+        "stance",
+        "lead_country",
+        "topics",
+        "summary",
+        "notes",
+        "reported_count",
+        "list_complete",
+        "signatory_count",
+        "participant_count",
+        "stance_counts",
+        "created_at",
+        "updated_at",
+        "version",
+    ];
+}
+
+/// A statement's own fields, then its signatories and sources.
+impl Item for StatementDetail {
+    const FIELDS: &'static [&'static str] =
+        &flattened::<22>(Statement::FIELDS, &["signatories", "sources"]);
+}
+
+impl Item for Signatory {
+    const FIELDS: &'static [&'static str] = &[
+        "country",
+        "role",
+        "effective_stance",
+        "joined_on",
+        "withdrawn_on",
+        "effective_on",
+        "source_url",
+        "note",
+    ];
 }
 
 /// The flat CSV form of [`Statement`].

@@ -9,13 +9,14 @@ use super::{SignatoryCsv, StatementCsv};
 use crate::domain::{CountryCode, EffectiveStance, Role};
 use crate::error::{AppError, AppResult};
 use crate::http::conditional::tagged_json;
+use crate::http::fields::{Fields, Sparse};
 use crate::http::listing::{Paging, list_response};
 use crate::http::params::{Choice, Params};
 use crate::http::replicas::Reader;
 use crate::store::countries;
 use crate::store::keyset::{Cursor, Reading};
 use crate::store::signatures::{self, Signatory, SignatoryFilter, SignatoryOrder};
-use crate::store::statements::{self, Statement, StatementFilter, StatementOrder};
+use crate::store::statements::{self, Statement, StatementDetail, StatementFilter, StatementOrder};
 
 impl Choice for StatementOrder {
     const CHOICES: &'static [(&'static str, Self)] = &[
@@ -64,7 +65,7 @@ pub(super) async fn list_statements(
             "narrows the country filter; give country too",
         );
     }
-    let paging = Paging::parse(&mut params, &headers, sort.name());
+    let paging = Paging::parse::<Statement, StatementCsv>(&mut params, &headers, sort.name());
     params.finish()?;
     filter.countries = countries::resolve_filter(&reader.db, "country", &countries).await?;
     if !filter.countries.is_empty() {
@@ -106,9 +107,13 @@ pub(super) async fn get_statement(
     mut params: Params,
 ) -> AppResult<Response> {
     let as_of = params.one::<NaiveDate>("as_of");
+    let fields = Fields::json::<StatementDetail>(&mut params);
     params.finish()?;
     let detail = statements::detail_as_of(&mut *reader.keyed.acquire().await?, &id, as_of).await?;
-    Ok(tagged_json(StatusCode::OK, &detail))
+    Ok(tagged_json(
+        StatusCode::OK,
+        &Sparse::new(fields.as_ref(), &detail),
+    ))
 }
 
 impl Choice for SignatoryOrder {
@@ -129,7 +134,7 @@ pub(super) async fn list_signatories(
     let as_of = params.one::<NaiveDate>("as_of");
     let sort = params.choice("sort", SignatoryOrder::Name);
     let sort_name = sort.name();
-    let paging = Paging::parse(&mut params, &headers, sort_name);
+    let paging = Paging::parse::<Signatory, SignatoryCsv>(&mut params, &headers, sort_name);
     params.finish()?;
     // Every query here is keyed by the statement: one snapshot with cached plans.
     let mut reading = Reading::keyed(&reader.db).await?;

@@ -168,9 +168,9 @@ impl TestApp {
     /// Sends a request and checks the response against the OpenAPI document.
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
         let method = request.method().clone();
-        let path = request.uri().path().to_owned();
+        let uri = request.uri().clone();
         let response = self.request_unchecked(request).await;
-        crate::openapi_contract::check(&method, &path, &response);
+        crate::openapi_contract::check(&method, &uri, &response);
         response
     }
 
