@@ -111,9 +111,14 @@ pub fn session_settings(options: PgConnectOptions) -> PgConnectOptions {
 /// The settings of sessions that plan each prepared statement once, for any parameters
 /// (`force_generic_plan`). For queries that plan alike for every parameter: left to
 /// choose (`auto`), PostgreSQL kept planning them afresh, since a generic plan's cost
-/// for an unknown `LIMIT` looks higher than a custom one's.
+/// for an unknown `LIMIT` looks higher than a custom one's. Nor do they start parallel
+/// workers: they walk an index to a `LIMIT`, and a generic plan's row count for a key
+/// that averages many rows made workers look worth their start-up.
 pub fn keeping_generic_plans(options: PgConnectOptions) -> PgConnectOptions {
-    options.options([("plan_cache_mode", "force_generic_plan")])
+    options.options([
+        ("plan_cache_mode", "force_generic_plan"),
+        ("max_parallel_workers_per_gather", "0"),
+    ])
 }
 
 /// The settings of a serving session: [`session_settings`] and the statement timeout
