@@ -175,6 +175,17 @@ def statements_between(rows: list[list[str]], start: str, end: str) -> list[tupl
                     params.append(None)
                 params[int(number) - 1] = None if value == "NULL" else value[1:-1].replace("''", "'")
         found.append((sql, params))
+    # A transaction dropped unfinished (a keyed read, `store::keyset::Reading`) is rolled
+    # back when its connection is next used, which may be after the end marker: end it
+    # here, or pgbench aborts a script that ends inside a transaction.
+    in_transaction = False
+    for sql, _ in found:
+        if sql.lower().startswith(("begin", "start transaction")):
+            in_transaction = True
+        elif sql.lower().startswith(("commit", "rollback", "end")):
+            in_transaction = False
+    if in_transaction:
+        found.append(("rollback", []))
     return found
 
 
