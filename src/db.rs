@@ -121,6 +121,13 @@ pub fn keeping_generic_plans(options: PgConnectOptions) -> PgConnectOptions {
     ])
 }
 
+/// The settings of sessions that read CSV exports in keyset batches: a batch walks an
+/// index from its cursor to a `LIMIT`, and a merge join would walk the joined table's
+/// index from its start, reading more of it with every batch.
+pub fn exporting(options: PgConnectOptions) -> PgConnectOptions {
+    options.options([("enable_mergejoin", "off")])
+}
+
 /// The settings of a serving session: [`session_settings`] and the statement timeout
 /// (`SIGNATORIES_STATEMENT_TIMEOUT`, seconds; 0: none).
 pub fn serving_settings(options: PgConnectOptions, statement_timeout: u64) -> PgConnectOptions {

@@ -163,7 +163,7 @@ impl AppState {
         let export_db = crate::db::pool_options(export_connections)
             // An export's next batch waits its turn behind other exports'.
             .acquire_timeout(settings.request_timeout)
-            .connect_lazy_with((*db.connect_options()).clone());
+            .connect_lazy_with(crate::db::exporting((*db.connect_options()).clone()));
         let replicas = Replicas::new(
             &db,
             &keyed_db,

@@ -170,7 +170,7 @@ impl Replicas {
                     ),
                     export_db: crate::db::pool_options(size(export_db))
                         .acquire_timeout(export_db.options().get_acquire_timeout())
-                        .connect_lazy_with(replica.options.clone()),
+                        .connect_lazy_with(crate::db::exporting(replica.options.clone())),
                     probe: open(1),
                     replayed: Mutex::new(None),
                     lag: metrics.replica_lag(&replica.name),

@@ -493,10 +493,10 @@ async fn a_bad_row_deep_in_a_long_signatories_file_leaves_everything_as_it_was()
     .fetch_all(&app.db)
     .await
     .unwrap();
-    let ids: Vec<String> = (0..200)
+    let ids: Vec<String> = (0..400)
         .map(|i| format!("long-{i:03}-2025-01-01"))
         .collect();
-    // Rows enough for several parts of the streamed copy before the bad one.
+    // Rows enough for a part of the streamed copy to be sent before the bad one.
     let mut signatories = String::from("statement_slug,country_iso3,role,note\n");
     for id in &ids {
         for country in &countries {

@@ -25,7 +25,7 @@ pub(super) struct Signature {
     pub(super) note: String,
     /// The statement's date, which the signature keeps a copy of.
     issued_on: NaiveDate,
-    /// The statement's place among the known ones.
+    /// The statement's place among the known ones in id order.
     #[serde(skip)]
     pub(super) statement: usize,
 }
@@ -43,12 +43,9 @@ pub(super) struct SignatureCheck<'k> {
 
 impl<'k> SignatureCheck<'k> {
     pub(super) fn new(known: &'k Known) -> Self {
-        let statements: HashMap<&str, usize> = known
-            .statements
-            .keys()
-            .map(String::as_str)
-            .zip(0..)
-            .collect();
+        let mut ids: Vec<&str> = known.statements.keys().map(String::as_str).collect();
+        ids.sort_unstable();
+        let statements: HashMap<&str, usize> = ids.into_iter().zip(0..).collect();
         let countries: HashMap<&str, usize> = known
             .countries
             .iter()

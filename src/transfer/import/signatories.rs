@@ -3,8 +3,11 @@
 //! however long the file is.
 //!
 //! Lists of statements that hold no signatures yet are new: they go out as parts of
-//! one `COPY` into `signature`, each statement's rows in country order (the primary
-//! key's), with the audit entry of each list. Rows of statements that hold some are
+//! one `COPY` into `signature`, each part's rows in the primary key's order (statement,
+//! country), with the audit entry of each list. A part is large, so that the table
+//! comes out in long runs of key order whatever the file's order: a read along the key
+//! (an export) then finds its rows together rather than scattered over the table. Rows
+//! of statements that hold some are
 //! kept for the staging merge. Both the kept rows and the audit entries wait in
 //! temporary files, since the connection is busy with the `COPY` until the file ends.
 
@@ -26,8 +29,8 @@ use super::read::{count_lines, read_rows};
 use crate::domain::Role;
 use crate::transfer::rows::SignatoryRow;
 
-/// How much CSV of new rows a part holds before it is sent.
-const PART_BYTES: usize = 1 << 20;
+/// How many new rows a part holds before it is sorted and sent.
+const PART_ROWS: usize = 50_000;
 
 /// Rows of new lists as CSV for `signature`'s `COPY`.
 pub(super) struct Part {
@@ -114,10 +117,11 @@ struct Writer {
     destination: Destination,
     /// The new list being read: the rows of one statement so far.
     run: Vec<Signature>,
+    /// The new lists read since the last part was sent.
+    part: Vec<Signature>,
     /// Whether a run of each known statement has begun.
     begun: Vec<bool>,
     scattered: Vec<String>,
-    part: csv::Writer<Vec<u8>>,
     listed: csv::Writer<File>,
     audit: csv::Writer<File>,
     lines: u64,
@@ -137,8 +141,8 @@ impl Writer {
             destination,
             run: Vec::new(),
             begun: Vec::new(),
+            part: Vec::new(),
             scattered: Vec::new(),
-            part: csv_writer(Vec::new()),
             listed: spill()?,
             audit: spill()?,
             lines,
@@ -171,31 +175,37 @@ impl Writer {
             }
         }
         self.run.push(signature);
-        if self.part.get_ref().len() >= PART_BYTES {
+        if self.part.len() >= PART_ROWS {
             self.send()?;
         }
         Ok(())
     }
 
-    /// Writes the run's rows in country order and its audit entry.
+    /// Writes the run's audit entry (its rows in country order) and moves its rows to
+    /// the part.
     fn end_run(&mut self) -> anyhow::Result<()> {
         if self.run.is_empty() {
             return Ok(());
         }
         self.run
             .sort_unstable_by(|a, b| a.country_code.cmp(&b.country_code));
-        for signature in &self.run {
-            self.part.serialize(signature)?;
-        }
         self.audit
             .serialize(NewList::new(&self.run, &self.destination.actor))?;
         self.new_rows += self.run.len() as u64;
-        self.run.clear();
+        self.part.append(&mut self.run);
         Ok(())
     }
 
+    /// Sends the part's rows as CSV, in key order.
     fn send(&mut self) -> anyhow::Result<()> {
-        let csv = std::mem::replace(&mut self.part, csv_writer(Vec::new())).into_inner()?;
+        self.part.sort_unstable_by(|a, b| {
+            (a.statement, &a.country_code).cmp(&(b.statement, &b.country_code))
+        });
+        let mut csv = csv_writer(Vec::new());
+        for signature in self.part.drain(..) {
+            csv.serialize(signature)?;
+        }
+        let csv = csv.into_inner()?;
         let new_rows = self.new_rows + self.run.len() as u64;
         let part = Part {
             csv,
