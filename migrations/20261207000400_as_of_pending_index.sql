@@ -9,10 +9,12 @@
 
 drop index signature_joined_on_idx;
 
--- Only participations with a later step (most have none). Their dates are never before
--- the statement's (signature_check_statement), so each range is well formed.
+-- Only participations with a later step (most have none). The statement's date is in
+-- `greatest` so that a row whose dates come before it still makes a range, and is
+-- refused by signature_check_statement with its constraint's name rather than by the
+-- index.
 create index signature_pending_idx on signature
-    using gist (daterange(issued_on, greatest(joined_on, withdrawn_on)))
+    using gist (daterange(issued_on, greatest(issued_on, joined_on, withdrawn_on)))
     where joined_on is not null or withdrawn_on is not null;
 
 create or replace function stance_tally_delta_as_of(as_of date)
@@ -30,7 +32,7 @@ language sql stable parallel safe as $$
         join statement s on s.id = g.statement_id
         -- Pending on the day: issued by then, joined or withdrawn after it (the
         -- expression and condition of signature_pending_idx).
-        where daterange(g.issued_on, greatest(g.joined_on, g.withdrawn_on)) @> as_of
+        where daterange(g.issued_on, greatest(g.issued_on, g.joined_on, g.withdrawn_on)) @> as_of
           and (g.joined_on is not null or g.withdrawn_on is not null)
     ), signed as (
         select c.statement_id, c.country_code, c.kind, c.year, c.forum, c.today as stance, -1 as n
