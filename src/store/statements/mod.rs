@@ -192,9 +192,10 @@ pub async fn detail_as_of(
 }
 
 /// A statement's detail in one query, so that its counts and its list come from one
-/// snapshot without a transaction around them: a row per signatory (one row with no
-/// signatory for a statement that has none), each carrying the statement's columns and
-/// its sources, which the first row gives.
+/// snapshot without a transaction around them: a row per signatory in name order (one
+/// row with no signatory for a statement that has none). Only the first row carries the
+/// statement's columns and its sources; the others leave them null, since sending them
+/// again with every signatory cost more than the list itself.
 async fn detail(
     conn: &mut PgConnection,
     id: &str,
@@ -208,14 +209,16 @@ async fn detail(
     let lock = if lock { " for update of s" } else { "" };
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "with s as materialized (\
-             select {}, \
+             select 1::bigint as n, {}, \
                     (select coalesce(jsonb_agg(o order by o.id), '[]') \
                      from (select id, url, title, publisher, accessed_on from source \
                            where statement_id = s.id) o) as sources \
-             from statement s{LEAD_COUNTRY_JOIN} where s.id = $1{issued_by}{lock}) \
-         select s.*, {} from s \
-         left join ({} p join country c on c.code = p.country_code) on p.statement_id = s.id \
-         order by c.name, c.code",
+             from statement s{LEAD_COUNTRY_JOIN} where s.id = $1{issued_by}{lock}), \
+         l as (\
+             select row_number() over (order by c.name, c.code) as n, {} \
+             from {} p join country c on c.code = p.country_code \
+             where p.statement_id = (select id from s)) \
+         select * from s full join l using (n) order by n",
         statement_columns(as_of),
         signatures::SIGNATORY_COLUMNS,
         super::as_of::participations(as_of),
