@@ -11,4 +11,4 @@ mod import;
 pub(crate) mod rows;
 
 pub use export::{ExportCounts, ExportFormat, export};
-pub use import::{ImportOptions, ImportReport, InvalidRows, Tally, import};
+pub use import::{ImportOptions, ImportReport, InvalidRows, PART_ROWS, Tally, import};

@@ -37,6 +37,7 @@ use self::merge::Writing;
 use self::read::{find_file, read_file};
 pub use self::report::{ImportReport, InvalidRows, Tally};
 use self::signatories::Destination;
+pub use self::signatories::PART_ROWS;
 use super::rows::{CountryRow, SourceRow, StatementRow, TopicRow};
 use crate::progress::Progress;
 

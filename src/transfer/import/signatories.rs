@@ -30,7 +30,7 @@ use crate::domain::Role;
 use crate::transfer::rows::SignatoryRow;
 
 /// How many new rows a part holds before it is sorted and sent.
-const PART_ROWS: usize = 50_000;
+pub const PART_ROWS: usize = 50_000;
 
 /// Rows of new lists as CSV for `signature`'s `COPY`.
 pub(super) struct Part {
