@@ -430,6 +430,9 @@ def main() -> None:
         # Capture each request's SQL with the statement log on (csvlog needs a restart).
         for setting in ("log_statement = 'all'", "log_destination = 'csvlog'", "logging_collector = on"):
             psql(socket_dir, f"alter system set {setting}")
+        # Room for pgbench's clients beside the service's pools, which stay open while the
+        # ceilings are measured (kept for the rest of the run).
+        psql(socket_dir, f"alter system set max_connections = {max(CONCURRENCY) + 100}")
         server.stop()
         server = Server(data_dir, cache_bytes=0)
         for name, endpoint in mix.items():
