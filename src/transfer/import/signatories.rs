@@ -7,9 +7,9 @@
 //! country), with the audit entry of each list. A part is large, so that the table
 //! comes out in long runs of key order whatever the file's order: a read along the key
 //! (an export) then finds its rows together rather than scattered over the table. Rows
-//! of statements that hold some are
-//! kept for the staging merge. Both the kept rows and the audit entries wait in
-//! temporary files, since the connection is busy with the `COPY` until the file ends.
+//! of statements that hold some are kept for the staging merge. Both the kept rows and
+//! the audit entries wait in temporary files, since the connection is busy with the
+//! `COPY` until the file ends.
 
 use std::collections::HashSet;
 use std::fs::File;
