@@ -121,10 +121,10 @@ pub fn keeping_generic_plans(options: PgConnectOptions) -> PgConnectOptions {
     ])
 }
 
-/// The settings of sessions that read CSV exports in keyset batches: a batch walks an
-/// index from its cursor to a `LIMIT`, and a merge join would walk the joined table's
-/// index from its start, reading more of it with every batch. A page of JSON over the
-/// same list has it per transaction ([`BEGIN_UNMERGED_READ`]).
+/// The settings of sessions that read CSV exports in keyset batches, planned without
+/// merge joins: a batch walks an index from its cursor to a `LIMIT`, and looking each
+/// row's statement up by its key reads less than a merge join, which walks the
+/// statements' key alongside from the first one the cursor allows.
 pub fn exporting(options: PgConnectOptions) -> PgConnectOptions {
     options.options([("enable_mergejoin", "off")])
 }
@@ -142,12 +142,6 @@ pub fn serving_settings(options: PgConnectOptions, statement_timeout: u64) -> Pg
 /// it. Planning them costs more than running them.
 pub const BEGIN_KEYED_READ: &str =
     "begin isolation level repeatable read, read only; set local plan_cache_mode = auto";
-
-/// Begins a read-only transaction on one snapshot whose queries are planned without
-/// merge joins, for a keyset page over a join that its cursor bounds on one side only
-/// (as [`exporting`] sessions have it for every batch).
-pub const BEGIN_UNMERGED_READ: &str =
-    "begin isolation level repeatable read, read only; set local enable_mergejoin = off";
 
 pub fn pool_options(size: u32) -> PgPoolOptions {
     PgPoolOptions::new()

@@ -74,7 +74,7 @@ async fn list_participations(
     };
     list_response(
         &reader.exports,
-        Reading::unmerged(&reader.db).await?,
+        Reading::planned(&reader.db).await?,
         move |cursor| participations::list(&filter, cursor),
         &paging,
         &uri,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Transaction};
 
-use crate::db::{BEGIN_KEYED_READ, BEGIN_UNMERGED_READ};
+use crate::db::BEGIN_KEYED_READ;
 use crate::error::AppResult;
 
 /// Where a page starts: the sort it belongs to and the last row's sort key and id.
@@ -104,11 +104,6 @@ pub enum Reading {
     /// statement, or a topic's timeline and switchers (ranges of tables kept per
     /// topic), which plan alike for every statement or topic.
     Keyed(Transaction<'static, Postgres>),
-    /// One read-only snapshot planned without merge joins (`BEGIN_UNMERGED_READ`): pages
-    /// of every participation, whose cursor bounds the signatures but not the statements
-    /// they are joined to, so that a merge join would walk the statements' key from its
-    /// start on every page.
-    Unmerged(Transaction<'static, Postgres>),
 }
 
 impl Reading {
@@ -120,10 +115,6 @@ impl Reading {
         Ok(Self::Keyed(db.begin_with(BEGIN_KEYED_READ).await?))
     }
 
-    pub async fn unmerged(db: &PgPool) -> AppResult<Self> {
-        Ok(Self::Unmerged(db.begin_with(BEGIN_UNMERGED_READ).await?))
-    }
-
     pub fn is_keyed(&self) -> bool {
         matches!(self, Self::Keyed(_))
     }
@@ -132,7 +123,7 @@ impl Reading {
     pub async fn finish(self) -> Result<(), sqlx::Error> {
         match self {
             Self::Planned(_) => Ok(()),
-            Self::Keyed(tx) | Self::Unmerged(tx) => tx.commit().await,
+            Self::Keyed(tx) => tx.commit().await,
         }
     }
 }
@@ -143,7 +134,7 @@ impl std::ops::Deref for Reading {
     fn deref(&self) -> &PgConnection {
         match self {
             Self::Planned(conn) => conn,
-            Self::Keyed(tx) | Self::Unmerged(tx) => tx,
+            Self::Keyed(tx) => tx,
         }
     }
 }
@@ -152,7 +143,7 @@ impl std::ops::DerefMut for Reading {
     fn deref_mut(&mut self) -> &mut PgConnection {
         match self {
             Self::Planned(conn) => conn,
-            Self::Keyed(tx) | Self::Unmerged(tx) => tx,
+            Self::Keyed(tx) => tx,
         }
     }
 }

@@ -77,12 +77,13 @@ impl ParticipationFilter {
     }
 
     /// ` and p.statement_id between <the first and last id of the dates' statements>`,
-    /// when dates are the only filter: a redundant condition, for a page's plan. Ids
-    /// begin with their forum and session, so a year's statements lie in a few runs of
-    /// ids; merged with the statements of those dates, the signatures in id order were
-    /// read from the first id on. Not with other filters, which have selective plans of
-    /// their own that the bounds' estimate displaced, nor in counts or exports, which
-    /// read every match and got slower with them.
+    /// when dates are the only filter: a redundant condition, for the plan of a first
+    /// page (or an export's first batch). Ids begin with their forum and session, so a
+    /// year's statements lie in a few runs of ids; merged with the statements of those
+    /// dates, the signatures in id order were read from the first id on. Not after a
+    /// cursor, which bounds both sides of the join itself, and with which these bounds
+    /// made a merge join walk the signatures between the runs; nor with other filters,
+    /// which have selective plans of their own that the bounds' estimate displaced.
     fn push_page_id_bounds(&self, qb: &mut QueryBuilder<Postgres>) {
         let dates_only = Self {
             from: self.from,
@@ -123,15 +124,17 @@ pub fn list(filter: &ParticipationFilter, cursor: Option<&Cursor>) -> ListQuery 
             ));
             filter.push_conditions(qb, "p.effective_stance");
         },
-        |qb| {
-            and_after(
-                qb,
-                cursor,
-                ("p.statement_id", "text"),
-                "p.country_code",
-                true,
-            );
-            bounds.push_page_id_bounds(qb);
+        |qb| match cursor {
+            // The cursor bounds both sides of the join, the statements' too: the planner
+            // does not carry a bound on the signatures' key over to them, and a merge join
+            // would walk the statements' key from its start on every page and batch.
+            Some(cursor) => {
+                qb.push(" and ");
+                cursor.push_after(qb, ("p.statement_id", "text"), "p.country_code", true);
+                qb.push(" and p.statement_key >= ")
+                    .push_bind(cursor.key.clone());
+            }
+            None => bounds.push_page_id_bounds(qb),
         },
         " order by p.statement_id, p.country_code",
     )

@@ -4,7 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::http::StatusCode;
+use chrono::NaiveDate;
 use serde_json::Value;
+use signatories::store::keyset::Cursor;
+use signatories::store::participations::{self, ParticipationFilter};
 
 use crate::helpers::TestApp;
 use crate::helpers::oracle::{Dataset, DatasetSignature};
@@ -134,4 +137,55 @@ async fn the_bulk_download_is_every_participation_once_in_json_pages_and_in_one_
     app.get("/v1/participations?country=ZZZ")
         .await
         .problem(StatusCode::BAD_REQUEST);
+}
+
+/// A page after a cursor bounds the statements it joins as well as the signatures, today
+/// and on a past day: a merge join, which the planner picks over millions of rows, would
+/// otherwise walk the statements' key from its start on every page. Merge joins over
+/// index scans are forced here, as the test database's few rows would not make the
+/// planner choose them.
+#[tokio::test]
+async fn a_page_after_a_cursor_bounds_both_sides_of_its_join() {
+    let app = TestApp::spawn().await;
+    let key = "hrc41-letter-critical-2019-07-08";
+    let cursor = Cursor {
+        sort: "statement_id".into(),
+        key: key.into(),
+        id: "CHN".into(),
+    };
+    let mut conn = app.db.acquire().await.unwrap();
+    sqlx::raw_sql("set enable_hashjoin = off; set enable_nestloop = off; set enable_seqscan = off")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    for as_of in [None, NaiveDate::from_ymd_opt(2020, 1, 1)] {
+        let filter = ParticipationFilter {
+            as_of,
+            ..ParticipationFilter::default()
+        };
+        let page = participations::list(&filter, Some(&cursor)).rows;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "prepare page as {} limit 50",
+            page.sql().as_str()
+        )))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "explain (costs off) execute page('{key}', 'CHN', '{key}')"
+        )))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains("Merge Join"), "{as_of:?}\n{plan}");
+        assert!(
+            plan.contains(&format!("Index Cond: (id >= '{key}'::text)")),
+            "{as_of:?}\n{plan}"
+        );
+        sqlx::raw_sql("deallocate page")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
 }
