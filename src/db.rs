@@ -122,9 +122,9 @@ pub fn keeping_generic_plans(options: PgConnectOptions) -> PgConnectOptions {
 }
 
 /// The settings of sessions that read CSV exports in keyset batches, planned without
-/// merge joins: a batch walks an index from its cursor to a `LIMIT`, and looking each
-/// row's statement up by its key reads less than a merge join, which walks the
-/// statements' key alongside from the first one the cursor allows.
+/// merge joins: a batch walks an index from its cursor to a `LIMIT`, and looking up
+/// what each row joins by its key reads less than a merge join, which walks the joined
+/// table's key alongside from the first one the cursor allows.
 pub fn exporting(options: PgConnectOptions) -> PgConnectOptions {
     options.options([("enable_mergejoin", "off")])
 }
