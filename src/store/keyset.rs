@@ -119,7 +119,7 @@ impl Reading {
         matches!(self, Self::Keyed(_))
     }
 
-    /// Ends the read's transaction (a planned read has none).
+    /// Ends a keyed read's transaction (a planned read has none).
     pub async fn finish(self) -> Result<(), sqlx::Error> {
         match self {
             Self::Planned(_) => Ok(()),

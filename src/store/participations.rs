@@ -124,17 +124,24 @@ pub fn list(filter: &ParticipationFilter, cursor: Option<&Cursor>) -> ListQuery 
             ));
             filter.push_conditions(qb, "p.effective_stance");
         },
-        |qb| match cursor {
-            // The cursor bounds both sides of the join, the statements' too: the planner
-            // does not carry a bound on the signatures' key over to them, and a merge join
-            // would walk the statements' key from its start on every page and batch.
-            Some(cursor) => {
-                qb.push(" and ");
-                cursor.push_after(qb, ("p.statement_id", "text"), "p.country_code", true);
-                qb.push(" and p.statement_key >= ")
-                    .push_bind(cursor.key.clone());
+        |qb| {
+            and_after(
+                qb,
+                cursor,
+                ("p.statement_id", "text"),
+                "p.country_code",
+                true,
+            );
+            match cursor {
+                // The cursor bounds the statements' side of the join too: the planner
+                // does not carry a bound on the signatures' key over to them, and a merge
+                // join would walk the statements' key from its start on every page.
+                Some(cursor) => {
+                    qb.push(" and p.statement_key >= ")
+                        .push_bind(cursor.key.clone());
+                }
+                None => bounds.push_page_id_bounds(qb),
             }
-            None => bounds.push_page_id_bounds(qb),
         },
         " order by p.statement_id, p.country_code",
     )
